@@ -1,0 +1,270 @@
+"""Rules for jurisdictions, agencies, accounts and API keys."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agencies.auth import hash_password, new_api_key
+from agencies.models import (Agency, AgencyKind, ApiKey, Jurisdiction, JurisdictionLevel,
+                             Procuratorate, Role, UserAccount)
+from agencies.principal import Principal
+from agencies.scoping import visible_to
+from agencies.uscc import uscc_problem
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from geo.geometry import AREAL_TYPES, CoordinateSystem, parse_geometry
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 10
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise Forbidden()
+
+
+def require_user(principal: Principal) -> None:
+    """Account management is for people; an agency's API key only submits and reads referrals."""
+    if principal.is_api_key:
+        raise Forbidden("API 密钥不能执行此操作 / an API key cannot do this")
+
+
+def _required_text(value: str, field: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(f"{field} 不能为空 / {field} is required", field=field)
+    if len(value) > max_length:
+        raise ValidationFailed(f"{field} 过长 / {field} is longer than {max_length} characters",
+                               field=field)
+    return value
+
+
+def _parse_id(value: str | uuid.UUID) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+async def _flush_unique(session: AsyncSession, what: str) -> None:
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise Conflict(f"{what} 已存在 / {what} already exists") from error
+
+
+# Jurisdictions ------------------------------------------------------------------------------------
+
+async def list_jurisdictions(session: AsyncSession, *, principal: Principal) -> list[Jurisdiction]:
+    # The administrative map is public knowledge; every signed-in user may read it.
+    return list(await session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)))
+
+
+async def get_jurisdiction_by_code(session: AsyncSession, code: str) -> Jurisdiction:
+    jurisdiction = await session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    if jurisdiction is None:
+        raise NotFound(f"行政区划 {code} 不存在 / no jurisdiction with code {code}",
+                       field="jurisdictionCode")
+    return jurisdiction
+
+
+@dataclass(frozen=True)
+class NewJurisdiction:
+    code: str
+    name: str
+    level: JurisdictionLevel
+    boundary: object
+    crs: CoordinateSystem
+    parent_code: str | None
+    procuratorate_name: str
+
+
+async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
+                              data: NewJurisdiction) -> Jurisdiction:
+    require_user(principal)
+    require_role(principal, Role.ADMIN)
+    if not re.fullmatch(r"[1-9][0-9]{5}", data.code):
+        raise ValidationFailed("行政区划代码应为6位数字 / the GB/T 2260 code has six digits",
+                               field="code")
+    parent = None
+    if data.parent_code:
+        parent = await get_jurisdiction_by_code(session, data.parent_code)
+        if not data.code.startswith(_code_stem(parent)):
+            raise ValidationFailed(
+                f"代码 {data.code} 不属于上级 {parent.code} / code {data.code} does not lie under "
+                f"{parent.code}", field="code")
+    boundary = parse_geometry(data.boundary, data.crs, field="boundary", allowed=AREAL_TYPES)
+    if boundary.geom_type == "Polygon":
+        boundary = MultiPolygon([boundary])
+    jurisdiction = Jurisdiction(
+        code=data.code, name=_required_text(data.name, "name", 100), level=data.level,
+        parent_id=parent.id if parent else None, boundary=from_shape(boundary, srid=4326))
+    session.add(jurisdiction)
+    await _flush_unique(session, f"行政区划 {data.code}")
+    session.add(Procuratorate(name=_required_text(data.procuratorate_name, "procuratorateName", 100),
+                              jurisdiction_id=jurisdiction.id))
+    await session.flush()
+    return jurisdiction
+
+
+def _code_stem(parent: Jurisdiction) -> str:
+    # 410000 (province) → "41", 410400 (city) → "4104"; a district 410403 starts with its city's stem.
+    return parent.code.rstrip("0") if parent.level is not JurisdictionLevel.DISTRICT else parent.code
+
+
+async def procuratorates_by_jurisdiction(session: AsyncSession,
+                                         jurisdiction_ids: list[uuid.UUID]) -> dict[uuid.UUID, Procuratorate]:
+    rows = await session.scalars(
+        select(Procuratorate).where(Procuratorate.jurisdiction_id.in_(jurisdiction_ids)))
+    return {row.jurisdiction_id: row for row in rows}
+
+
+# Agencies -----------------------------------------------------------------------------------------
+
+async def list_agencies(session: AsyncSession, *, principal: Principal,
+                        jurisdiction_code: str | None = None) -> list[Agency]:
+    query = select(Agency).where(
+        visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id))
+    if jurisdiction_code:
+        query = query.join(Jurisdiction, Jurisdiction.id == Agency.jurisdiction_id).where(
+            Jurisdiction.code == jurisdiction_code)
+    return list(await session.scalars(query.order_by(Agency.name)))
+
+
+async def get_agency(session: AsyncSession, *, principal: Principal, agency_id: str | uuid.UUID) -> Agency:
+    parsed = _parse_id(agency_id)
+    agency = None
+    if parsed is not None:
+        agency = await session.scalar(select(Agency).where(
+            Agency.id == parsed,
+            visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id)))
+    if agency is None:
+        raise NotFound("执法机关不存在 / agency not found")
+    return agency
+
+
+async def create_agency(session: AsyncSession, *, principal: Principal, name: str, kind: AgencyKind,
+                        uscc: str, jurisdiction_code: str) -> Agency:
+    require_user(principal)
+    require_role(principal, Role.ADMIN)
+    uscc = (uscc or "").strip().upper()
+    if problem := uscc_problem(uscc):
+        raise ValidationFailed(problem, field="uscc")
+    jurisdiction = await get_jurisdiction_by_code(session, jurisdiction_code)
+    agency = Agency(name=_required_text(name, "name", 200), kind=kind, uscc=uscc,
+                    jurisdiction_id=jurisdiction.id)
+    session.add(agency)
+    await _flush_unique(session, f"统一社会信用代码 {uscc}")
+    return agency
+
+
+# Accounts -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    display_name: str
+    password: str
+    role: Role
+    agency_id: str | None = None
+    procuratorate_id: str | None = None
+    jurisdiction_code: str | None = None
+
+
+async def create_user(session: AsyncSession, *, principal: Principal, data: NewUser) -> UserAccount:
+    require_user(principal)
+    require_role(principal, Role.ADMIN)
+    username = data.username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise ValidationFailed("用户名为3-64位小写字母、数字或 . _ - / username: 3-64 of a-z 0-9 . _ -",
+                               field="username")
+    if len(data.password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"密码至少{MIN_PASSWORD_LENGTH}位 / the password needs at least "
+                               f"{MIN_PASSWORD_LENGTH} characters", field="password")
+    user = UserAccount(username=username, display_name=_required_text(data.display_name, "displayName", 100),
+                       password_hash=hash_password(data.password), role=data.role)
+    if data.role is Role.AGENCY_LIAISON:
+        user.agency_id = await _required_reference(session, Agency, data.agency_id, "agencyId")
+    elif data.role is Role.PROSECUTOR:
+        user.procuratorate_id = await _required_reference(session, Procuratorate,
+                                                          data.procuratorate_id, "procuratorateId")
+    elif data.role is Role.ASSESSOR:
+        if not data.jurisdiction_code:
+            raise ValidationFailed("评估员须指定行政区划 / an assessor needs a jurisdiction",
+                                   field="jurisdictionCode")
+        user.jurisdiction_id = (await get_jurisdiction_by_code(session, data.jurisdiction_code)).id
+    session.add(user)
+    await _flush_unique(session, f"用户名 {username}")
+    return user
+
+
+async def _required_reference(session: AsyncSession, model, value: str | None, field: str) -> uuid.UUID:
+    parsed = _parse_id(value) if value else None
+    if parsed is None or await session.get(model, parsed) is None:
+        raise ValidationFailed(f"{field} 无效或缺失 / {field} is missing or unknown", field=field)
+    return parsed
+
+
+async def set_user_active(session: AsyncSession, *, principal: Principal, user_id: str,
+                          active: bool) -> UserAccount:
+    require_user(principal)
+    require_role(principal, Role.ADMIN)
+    parsed = _parse_id(user_id)
+    user = await session.get(UserAccount, parsed) if parsed else None
+    if user is None:
+        raise NotFound("用户不存在 / user not found")
+    if user.id == principal.user_id and not active:
+        raise ValidationFailed("不能停用自己的账号 / you cannot disable your own account", field="userId")
+    user.is_active = active
+    await session.flush()
+    return user
+
+
+# API keys -----------------------------------------------------------------------------------------
+
+async def issue_api_key(session: AsyncSession, *, principal: Principal, agency_id: str,
+                        name: str) -> tuple[ApiKey, str]:
+    """A new key for an agency's system, and its plain text, which is shown only this once."""
+    require_user(principal)
+    require_role(principal, Role.ADMIN, Role.AGENCY_LIAISON)
+    agency = await get_agency(session, principal=principal, agency_id=agency_id)
+    prefix, secret_hash, plaintext = new_api_key()
+    key = ApiKey(agency_id=agency.id, name=_required_text(name, "name", 100), prefix=prefix,
+                 secret_hash=secret_hash, created_by_user_id=principal.user_id)
+    session.add(key)
+    await session.flush()
+    return key, plaintext
+
+
+async def revoke_api_key(session: AsyncSession, *, principal: Principal, key_id: str) -> ApiKey:
+    require_user(principal)
+    require_role(principal, Role.ADMIN, Role.AGENCY_LIAISON)
+    parsed = _parse_id(key_id)
+    key = None
+    if parsed is not None:
+        key = await session.scalar(select(ApiKey).join(Agency, Agency.id == ApiKey.agency_id).where(
+            ApiKey.id == parsed,
+            visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id)))
+    if key is None:
+        raise NotFound("API 密钥不存在 / API key not found")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        await session.flush()
+    return key
+
+
+async def list_api_keys(session: AsyncSession, *, principal: Principal, agency_id: str) -> list[ApiKey]:
+    require_user(principal)
+    require_role(principal, Role.ADMIN, Role.AGENCY_LIAISON)
+    agency = await get_agency(session, principal=principal, agency_id=agency_id)
+    return list(await session.scalars(
+        select(ApiKey).where(ApiKey.agency_id == agency.id).order_by(ApiKey.created_at.desc())))

@@ -1,0 +1,255 @@
+"""GraphQL types of jurisdictions, agencies, accounts and keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+from strawberry.types import Info
+
+from agencies import models
+from agencies.models import Agency as AgencyModel
+from agencies.models import Jurisdiction as JurisdictionModel
+from agencies.models import Procuratorate as ProcuratorateModel
+from agencies.scoping import visible_to
+from app.loaders import loader
+from geo.geometry import geodesic_area_m2
+from geo.types import CoordinateSystem, GeoJSON
+
+Role = strawberry.enum(models.Role, description="What an account may do.")
+JurisdictionLevel = strawberry.enum(models.JurisdictionLevel)
+AgencyKind = strawberry.enum(models.AgencyKind, description="Kind of administrative law-enforcement agency.")
+
+
+def jurisdiction_loader(info: Info):
+    async def load(ids: list[uuid.UUID]) -> dict:
+        rows = await info.context.session.scalars(
+            select(JurisdictionModel).where(JurisdictionModel.id.in_(ids)))
+        return {row.id: row for row in rows}
+
+    return loader(info.context, "jurisdiction", load)
+
+
+def _procuratorate_byjurisdiction_loader(info: Info):
+    async def load(ids: list[uuid.UUID]) -> dict:
+        rows = await info.context.session.scalars(
+            select(ProcuratorateModel).where(ProcuratorateModel.jurisdiction_id.in_(ids)))
+        return {row.jurisdiction_id: row for row in rows}
+
+    return loader(info.context, "procuratorate_by_jurisdiction", load)
+
+
+def _procuratorate_loader(info: Info):
+    async def load(ids: list[uuid.UUID]) -> dict:
+        rows = await info.context.session.scalars(
+            select(ProcuratorateModel).where(ProcuratorateModel.id.in_(ids)))
+        return {row.id: row for row in rows}
+
+    return loader(info.context, "procuratorate", load)
+
+
+def agency_loader(info: Info):
+    """Agencies by id, as far as the caller may see them (others load as None)."""
+    principal = info.context.principal
+
+    async def load(ids: list[uuid.UUID]) -> dict:
+        rows = await info.context.session.scalars(select(AgencyModel).where(
+            AgencyModel.id.in_(ids),
+            visible_to(principal, agency_column=AgencyModel.id,
+                       jurisdiction_column=AgencyModel.jurisdiction_id)))
+        return {row.id: row for row in rows}
+
+    return loader(info.context, "agency", load)
+
+
+@strawberry.type(description="A procuratorate (人民检察院) and the jurisdiction it serves.")
+class Procuratorate:
+    id: strawberry.ID
+    name: str
+    jurisdiction_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: ProcuratorateModel) -> Procuratorate:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, jurisdiction_id=row.jurisdiction_id)
+
+    @strawberry.field
+    async def jurisdiction(self, info: Info) -> Jurisdiction:
+        return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.jurisdiction_id))
+
+
+@strawberry.type(description="An administrative division (GB/T 2260): a city or a district.")
+class Jurisdiction:
+    id: strawberry.ID
+    code: str
+    name: str
+    level: JurisdictionLevel
+    parent_id: strawberry.Private[uuid.UUID | None]
+    row: strawberry.Private[JurisdictionModel]
+
+    @classmethod
+    def from_model(cls, row: JurisdictionModel) -> Jurisdiction:
+        return cls(id=strawberry.ID(str(row.id)), code=row.code, name=row.name, level=row.level,
+                   parent_id=row.parent_id, row=row)
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Jurisdiction | None:
+        if self.parent_id is None:
+            return None
+        return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.parent_id))
+
+    @strawberry.field
+    async def procuratorate(self, info: Info) -> Procuratorate | None:
+        row = await _procuratorate_byjurisdiction_loader(info).load(uuid.UUID(self.id))
+        return Procuratorate.from_model(row) if row else None
+
+    @strawberry.field(description="The boundary, WGS84.")
+    def boundary(self) -> GeoJSON:
+        return to_shape(self.row.boundary)
+
+    @strawberry.field(description="Area inside the boundary on the WGS84 ellipsoid, in km².")
+    def area_square_kilometers(self) -> float:
+        return geodesic_area_m2(to_shape(self.row.boundary)) / 1_000_000
+
+
+@strawberry.type(description="An administrative law-enforcement agency (行政执法机关).")
+class Agency:
+    id: strawberry.ID
+    name: str
+    kind: AgencyKind
+    uscc: str = strawberry.field(description="Unified social credit code (统一社会信用代码).")
+    jurisdiction_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: AgencyModel) -> Agency:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, kind=row.kind, uscc=row.uscc,
+                   jurisdiction_id=row.jurisdiction_id)
+
+    @strawberry.field
+    async def jurisdiction(self, info: Info) -> Jurisdiction:
+        return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.jurisdiction_id))
+
+
+@strawberry.type(description="An account.")
+class User:
+    id: strawberry.ID
+    username: str
+    display_name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    row: strawberry.Private[models.UserAccount]
+
+    @classmethod
+    def from_model(cls, row: models.UserAccount) -> User:
+        return cls(id=strawberry.ID(str(row.id)), username=row.username, display_name=row.display_name,
+                   role=row.role, is_active=row.is_active, created_at=row.created_at, row=row)
+
+    @strawberry.field
+    async def agency(self, info: Info) -> Agency | None:
+        if self.row.agency_id is None:
+            return None
+        row = await agency_loader(info).load(self.row.agency_id)
+        return Agency.from_model(row) if row else None
+
+    @strawberry.field
+    async def procuratorate(self, info: Info) -> Procuratorate | None:
+        if self.row.procuratorate_id is None:
+            return None
+        return Procuratorate.from_model(await _procuratorate_loader(info).load(self.row.procuratorate_id))
+
+    @strawberry.field
+    async def jurisdiction(self, info: Info) -> Jurisdiction | None:
+        if self.row.jurisdiction_id is None:
+            return None
+        return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.row.jurisdiction_id))
+
+
+@strawberry.type(description="Who is asking: a signed-in account or an agency's API key.")
+class Viewer:
+    username: str
+    role: Role
+    is_api_key: bool
+    user: User | None
+    agency_id: strawberry.Private[uuid.UUID | None]
+    jurisdiction_id: strawberry.Private[uuid.UUID | None]
+
+    @strawberry.field
+    async def agency(self, info: Info) -> Agency | None:
+        if self.agency_id is None:
+            return None
+        row = await agency_loader(info).load(self.agency_id)
+        return Agency.from_model(row) if row else None
+
+    @strawberry.field(description="The jurisdiction a prosecutor or assessor acts for.")
+    async def jurisdiction(self, info: Info) -> Jurisdiction | None:
+        if self.jurisdiction_id is None:
+            return None
+        return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.jurisdiction_id))
+
+
+@strawberry.type(description="An agency system's key; the secret itself is never shown again.")
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    agency_id: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, row: models.ApiKey) -> ApiKey:
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, prefix=row.prefix,
+                   created_at=row.created_at, revoked_at=row.revoked_at, last_used_at=row.last_used_at,
+                   agency_id=row.agency_id)
+
+    @strawberry.field
+    async def agency(self, info: Info) -> Agency | None:
+        row = await agency_loader(info).load(self.agency_id)
+        return Agency.from_model(row) if row else None
+
+
+@strawberry.type
+class IssuedApiKey:
+    api_key: ApiKey
+    key: str = strawberry.field(description="The key in plain text. Shown only now: store it safely.")
+
+
+@strawberry.type
+class LoginResult:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+@strawberry.input
+class CreateJurisdictionInput:
+    code: str = strawberry.field(description="Six-digit GB/T 2260 code, e.g. 410403.")
+    name: str
+    level: JurisdictionLevel
+    boundary: GeoJSON
+    procuratorate_name: str
+    parent_code: str | None = None
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+
+
+@strawberry.input
+class CreateAgencyInput:
+    name: str
+    kind: AgencyKind
+    uscc: str
+    jurisdiction_code: str
+
+
+@strawberry.input
+class CreateUserInput:
+    username: str
+    display_name: str
+    password: str
+    role: Role
+    agency_id: strawberry.ID | None = None
+    procuratorate_id: strawberry.ID | None = None
+    jurisdiction_code: str | None = None

@@ -1,0 +1,200 @@
+"""Demo data: one city with three districts, their procuratorates and agencies, an account per
+role per district, and a few referrals modelled on the Weidong case (DOMAIN.md).
+
+Everything goes through the same services as the API, as the administrator, so demo data obeys
+the rules real data does. Boundaries are simplified rectangles, not surveyed borders. Loading
+twice changes nothing. Passwords here are for local development only; production never loads this."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import date
+
+from pyproj import Geod
+from shapely import affinity
+from shapely.geometry import LineString, Point, Polygon, box, mapping
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agencies import service as agencies
+from agencies.models import Agency, AgencyKind, JurisdictionLevel, Procuratorate, Role, UserAccount
+from agencies.principal import Principal
+from agencies.uscc import check_character
+from evidence.service import IncomingFile
+from evidence.storage import EvidenceStore
+from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
+from referral import service as referrals
+
+logger = logging.getLogger(__name__)
+DEMO_PASSWORD = "demo-password-2026"
+CITY_CODE = "410400"
+LOADER = Principal(role=Role.ADMIN, username="demo-loader")
+
+
+@dataclass(frozen=True)
+class DemoDistrict:
+    code: str
+    slug: str
+    name: str
+    bounds: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+    agency_kinds: tuple[AgencyKind, ...]
+
+
+AGENCY_NAMES = {
+    AgencyKind.NATURAL_RESOURCES: "自然资源和地质矿产局",
+    AgencyKind.ECOLOGY_ENVIRONMENT: "生态环境分局",
+    AgencyKind.MARKET_REGULATION: "市场监督管理局",
+    AgencyKind.FINANCE: "财政局",
+    AgencyKind.HOUSING_URBAN_RURAL: "住房和城乡建设局",
+    AgencyKind.AGRICULTURE_RURAL: "农业农村局",
+    AgencyKind.WATER_RESOURCES: "水利局",
+    AgencyKind.EMERGENCY_MANAGEMENT: "应急管理局",
+}
+ALL_KINDS = tuple(AGENCY_NAMES)
+DISTRICTS = (
+    DemoDistrict("410403", "weidong", "卫东区", (113.30, 33.72, 113.45, 33.82), ALL_KINDS),
+    DemoDistrict("410402", "xinhua", "新华区", (113.10, 33.72, 113.30, 33.82), ALL_KINDS),
+    DemoDistrict("410411", "zhanhe", "湛河区", (113.15, 33.65, 113.45, 33.72),
+                 (AgencyKind.NATURAL_RESOURCES, AgencyKind.ECOLOGY_ENVIRONMENT)),
+)
+
+
+def demo_uscc(district_code: str, index: int) -> str:
+    # 1 (机构编制) 1 (机关), the division code, a made-up organisation code, the check character.
+    first17 = f"11{district_code}MB0{district_code[-2:]}{index:04d}"
+    return first17 + check_character(first17)
+
+
+def kind_slug(kind: AgencyKind) -> str:
+    return kind.value.lower().replace("_", "-")
+
+
+async def load_demo(session: AsyncSession, store: EvidenceStore) -> bool:
+    """Load the demo data unless it is there already; True if it was loaded now."""
+    if await session.scalar(select(Agency.id).limit(1)) is not None:
+        return False
+    city_box = box(113.10, 33.65, 113.45, 33.82)
+    await agencies.create_jurisdiction(session, principal=LOADER, data=agencies.NewJurisdiction(
+        code=CITY_CODE, name="平顶山市", level=JurisdictionLevel.CITY, boundary=mapping(city_box),
+        crs=CoordinateSystem.WGS84, parent_code=None, procuratorate_name="平顶山市人民检察院"))
+    await _user(session, "admin", "平台管理员", Role.ADMIN)
+    await _user(session, "city.prosecutor", "市院检察官", Role.PROSECUTOR,
+                procuratorate_id=await _procuratorate_id(session, CITY_CODE))
+    await _user(session, "city.assessor", "市依法治市办", Role.ASSESSOR, jurisdiction_code=CITY_CODE)
+    liaisons: dict[tuple[str, AgencyKind], Principal] = {}
+    for district in DISTRICTS:
+        await agencies.create_jurisdiction(session, principal=LOADER, data=agencies.NewJurisdiction(
+            code=district.code, name=district.name, level=JurisdictionLevel.DISTRICT,
+            boundary=mapping(box(*district.bounds)), crs=CoordinateSystem.WGS84, parent_code=CITY_CODE,
+            procuratorate_name=f"平顶山市{district.name}人民检察院"))
+        await _user(session, f"{district.slug}.prosecutor", f"{district.name}检察院检察官", Role.PROSECUTOR,
+                    procuratorate_id=await _procuratorate_id(session, district.code))
+        await _user(session, f"{district.slug}.assessor", f"{district.name}依法治区办", Role.ASSESSOR,
+                    jurisdiction_code=district.code)
+        for index, kind in enumerate(district.agency_kinds, start=1):
+            agency = await agencies.create_agency(
+                session, principal=LOADER, name=f"平顶山市{district.name}{AGENCY_NAMES[kind]}", kind=kind,
+                uscc=demo_uscc(district.code, index), jurisdiction_code=district.code)
+            user = await _user(session, f"{district.slug}.{kind_slug(kind)}",
+                               f"{district.name}{AGENCY_NAMES[kind]}联络员", Role.AGENCY_LIAISON,
+                               agency_id=str(agency.id))
+            liaisons[(district.slug, kind)] = Principal(role=Role.AGENCY_LIAISON, username=user.username,
+                                                        user_id=user.id, agency_id=agency.id)
+    await _referrals(session, store, liaisons)
+    await session.flush()
+    return True
+
+
+async def _procuratorate_id(session: AsyncSession, code: str) -> str:
+    jurisdiction = await agencies.get_jurisdiction_by_code(session, code)
+    return str(await session.scalar(
+        select(Procuratorate.id).where(Procuratorate.jurisdiction_id == jurisdiction.id)))
+
+
+async def _user(session: AsyncSession, username: str, display_name: str, role: Role, **binding) -> UserAccount:
+    return await agencies.create_user(session, principal=LOADER, data=agencies.NewUser(
+        username=username, display_name=display_name, password=DEMO_PASSWORD, role=role, **binding))
+
+
+def mining_pit(center: tuple[float, float], area_mu: float) -> Polygon:
+    """An irregular pit outline around `center` scaled to `area_mu` on the ellipsoid."""
+    lon, lat = center
+    outline = Polygon([(lon - 0.006, lat - 0.004), (lon + 0.005, lat - 0.005), (lon + 0.007, lat + 0.001),
+                       (lon + 0.002, lat + 0.006), (lon - 0.005, lat + 0.004), (lon - 0.006, lat - 0.004)])
+    factor = (area_mu * SQUARE_METERS_PER_MU / geodesic_area_m2(outline)) ** 0.5
+    return affinity.scale(outline, xfact=factor, yfact=factor, origin=Point(center))
+
+
+def tiny_png(rgb: tuple[int, int, int]) -> bytes:
+    """A valid 8×8 PNG of one colour: stands in for a site photo without shipping binaries."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def tiny_pdf(text: str) -> bytes:
+    """A minimal one-page PDF (ASCII text), standing in for a valuation report."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    body, offsets = b"%PDF-1.4\n", []
+    for number, content in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    xref = len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return body
+
+
+def _file(name: str, content: bytes, description: str) -> IncomingFile:
+    return IncomingFile(filename=name, stream=io.BytesIO(content), size=len(content), description=description)
+
+
+async def _referrals(session: AsyncSession, store: EvidenceStore,
+                     liaisons: dict[tuple[str, AgencyKind], Principal]) -> None:
+    max_bytes = 10 * 1024 * 1024
+    pit = mining_pit((113.385, 33.765), 1578)
+    await referrals.submit_referral(
+        session, principal=liaisons[("weidong", AgencyKind.NATURAL_RESOURCES)], store=store,
+        max_upload_bytes=max_bytes,
+        data=referrals.ReferralSubmission(
+            domain_code="ECOLOGY_RESOURCES", title="无证开采页岩矿造成土地和矿产资源损毁",
+            facts=("专项调查中发现，某建材公司在未取得采矿许可证的情况下开采页岩 2127 万吨，"
+                   "造成矿产资源损失价值 6913 万元，地表损毁 1578 亩。请检察机关依法审查。"),
+            geometry=mapping(pit), address="卫东区东部山区（演示数据）", found_on=date(2023, 4, 12),
+            special_investigation="非法采矿专项整治行动", idempotency_key="demo-mining-pit"),
+        files=[_file("site-photo.png", tiny_png((120, 96, 70)), "现场航拍照片（演示）"),
+               _file("valuation-report.pdf", tiny_pdf("Resource damage valuation report (demo)"),
+                     "矿产资源损失价值鉴定报告（演示）")])
+    river = LineString([(113.33, 33.745), (113.36, 33.752), (113.39, 33.749), (113.42, 33.757)])
+    await referrals.submit_referral(
+        session, principal=liaisons[("weidong", AgencyKind.ECOLOGY_ENVIRONMENT)], store=store,
+        max_upload_bytes=max_bytes,
+        data=referrals.ReferralSubmission(
+            domain_code="ECOLOGY_RESOURCES", title="河道沿线企业超标排放污水",
+            facts="水质监测显示该河段化学需氧量连续三个月超标，沿线两家企业排污口未经审批。",
+            geometry=mapping(river), address="卫东区某河段（演示数据）", found_on=date(2026, 9, 3),
+            special_investigation="入河排污口排查整治", idempotency_key="demo-river"),
+        files=[_file("water-sample.png", tiny_png((60, 90, 110)), "取样点照片（演示）")])
+    await referrals.submit_referral(
+        session, principal=liaisons[("xinhua", AgencyKind.MARKET_REGULATION)], store=store,
+        max_upload_bytes=max_bytes,
+        data=referrals.ReferralSubmission(
+            domain_code="FOOD_DRUG_SAFETY", title="校园周边食品店销售过期食品",
+            facts="检查发现某小学周边食品店销售过期散装食品，涉及未成年人食品安全。",
+            geometry=mapping(Point(113.2, 33.77)), address="新华区某小学附近（演示数据）",
+            found_on=date(2026, 10, 20), special_investigation="校园食品安全专项检查",
+            idempotency_key="demo-food"),
+        files=[])

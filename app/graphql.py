@@ -1,0 +1,112 @@
+"""GraphQL schema assembly: each domain's Query and Mutation merged, plus the cross-cutting
+extensions — one transaction per operation, error codes and masking, document limits, caches."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError
+from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaxTokensLimiter,
+                                   ParserCache, SchemaExtension, ValidationCache)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from agencies.api import AgencyMutation, AgencyQuery
+from app import unit_of_work
+from app.errors import AppError, StorageUnavailable
+from app.limits import document_limit_rules
+from app.settings import ApiSettings
+from geo.types import SCALARS
+from referral.api import ReferralMutation, ReferralQuery
+
+logger = logging.getLogger("app.graphql")
+
+Query = merge_types("Query", (AgencyQuery, ReferralQuery))
+Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation))
+
+INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
+
+
+class RequestTransaction(SchemaExtension):
+    """Commit the operation's work if it succeeded entirely; otherwise roll all of it back,
+    including objects already written to the store. A partly failed request changes nothing."""
+
+    async def on_operation(self):
+        yield
+        context = self.execution_context.context
+        session = getattr(context, "session", None)
+        if session is None:
+            return
+        result = self.execution_context.result
+        if result is None or result.errors:
+            await unit_of_work.rollback(session)
+            return
+        try:
+            await unit_of_work.commit(session)
+        except Exception as error:  # the commit itself failed: nothing of the request may remain
+            await unit_of_work.rollback(session)
+            request_id = getattr(context, "request_id", None)
+            logger.error("commit failed (request %s)", request_id, exc_info=error)
+            result.data = None
+            result.errors = [GraphQLError(INTERNAL_MESSAGE,
+                                          extensions={"code": "INTERNAL", "requestId": request_id})]
+
+
+class ErrorPresenter(SchemaExtension):
+    """Give every error a code from CONTRACT.md. Errors we raise on purpose keep their message;
+    anything unexpected is logged with the request id and reaches the client masked."""
+
+    def on_operation(self):
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [present_error(error, request_id) for error in result.errors]
+
+
+def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    if isinstance(original, DBAPIError) and original.connection_invalidated:
+        original = StorageUnavailable("数据库暂不可用 / the database is unavailable")
+    if isinstance(original, AppError):
+        return GraphQLError(original.message, nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path,
+                            extensions=original.as_extensions())
+    if original is None and error.extensions and "code" in error.extensions:
+        return error  # already presented (a failed commit)
+    if original is None or error.path is None:
+        # Syntax, validation, limits and variable coercion: the document itself is wrong.
+        return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path,
+                            extensions={"code": "VALIDATION"})
+    logger.error("unexpected error (request %s) at %s", request_id, error.path,
+                 exc_info=(type(original), original, original.__traceback__))
+    return GraphQLError(INTERNAL_MESSAGE, nodes=error.nodes, path=error.path,
+                        extensions={"code": "INTERNAL", "requestId": request_id})
+
+
+class PlatformSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # ErrorPresenter logs what is unexpected; expected errors are not worth a traceback.
+        return None
+
+
+def build_schema(api: ApiSettings, *, production: bool) -> PlatformSchema:
+    limit_rules = document_limit_rules(api.max_query_depth, api.max_aliases)
+    extensions = [
+        ErrorPresenter,  # outermost: formats whatever the inner ones leave behind
+        RequestTransaction,
+        lambda: MaxTokensLimiter(max_token_count=api.max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: AddValidationRules(list(limit_rules)),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return PlatformSchema(query=Query, mutation=Mutation, extensions=extensions,
+                          config=StrawberryConfig(scalar_map=SCALARS))

@@ -1,0 +1,107 @@
+"""Plain HTTP routes beside GraphQL: health, readiness, evidence downloads, the landing page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from sqlalchemy import text
+from starlette.concurrency import iterate_in_threadpool
+
+from app import unit_of_work
+from app.context import Resources, authenticate_request
+from app.errors import AppError, Unauthenticated
+from evidence.service import open_evidence_content
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+READINESS_TIMEOUT_SECONDS = 3
+HTTP_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "VALIDATION": 400,
+               "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "STORAGE_UNAVAILABLE": 503,
+               "RATE_LIMITED": 429, "CONFLICT": 409}
+
+
+def error_response(error: AppError) -> JSONResponse:
+    body = {"errors": [{"message": error.message, "extensions": error.as_extensions()}]}
+    return JSONResponse(body, status_code=HTTP_STATUS.get(error.code, 400))
+
+
+@router.get("/healthz", include_in_schema=False)
+async def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", include_in_schema=False)
+async def readyz(request: Request) -> JSONResponse:
+    resources: Resources = request.app.state.resources
+    checks = {"database": await _database_ready(resources), "objectStore": await _store_ready(resources)}
+    ready = all(checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks},
+                        status_code=200 if ready else 503)
+
+
+async def _database_ready(resources: Resources) -> bool:
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            async with resources.engine.connect() as connection:
+                await connection.execute(text("SELECT postgis_lib_version()"))
+        return True
+    except Exception as error:  # any failure means "not ready"; say why in the log only
+        logger.warning("readiness: database unreachable: %r", error)
+        return False
+
+
+async def _store_ready(resources: Resources) -> bool:
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            return await resources.store.is_reachable()
+    except TimeoutError:
+        logger.warning("readiness: object store timed out")
+        return False
+
+
+@router.get("/evidence/{evidence_id}/content", include_in_schema=False)
+async def evidence_content(evidence_id: str, request: Request) -> Response:
+    """Stream an evidence file to someone allowed to open it; the download is logged first."""
+    resources: Resources = request.app.state.resources
+    async with resources.session_factory() as session:
+        try:
+            principal, auth_error = await authenticate_request(request, session, resources.settings)
+            if auth_error or principal is None:
+                raise auth_error or Unauthenticated()
+            evidence, chunks = await open_evidence_content(
+                session, principal=principal, store=resources.store, evidence_id=evidence_id)
+            await unit_of_work.commit(session)
+        except AppError as error:
+            await unit_of_work.rollback(session)
+            return error_response(error)
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(evidence.filename)}",
+        "Content-Length": str(evidence.size_bytes),
+        "X-Content-Type-Options": "nosniff",
+        "X-Evidence-SHA256": evidence.sha256,
+        "Cache-Control": "private, no-store",
+    }
+    return StreamingResponse(iterate_in_threadpool(chunks), media_type=evidence.media_type,
+                             headers=headers)
+
+
+LANDING_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>公益诉讼线索移送平台</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;line-height:1.6}</style>
+</head><body>
+<h1>公益诉讼线索移送平台</h1>
+<p>Public-interest-litigation referral platform.</p>
+<ul>
+<li><a href="/graphql">GraphQL API</a> (GraphiQL in development)</li>
+<li><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></li>
+</ul>
+</body></html>"""
+
+
+@router.get("/", include_in_schema=False)
+async def landing() -> HTMLResponse:
+    return HTMLResponse(LANDING_PAGE)

@@ -1,0 +1,24 @@
+"""Per-request DataLoaders: one `IN` query per batch, results in key order."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def loader(context: Any, name: str, load_many: Callable[[list[K]], Awaitable[dict[K, V]]],
+           default: Any = None) -> DataLoader[K, V]:
+    """The context's loader called `name`, made on first use from a function that returns a dict
+    of what it found; keys it did not find load as `default`."""
+    if name not in context.loaders:
+        async def batch(keys: list[K]) -> list[V]:
+            found = await load_many(list(keys))
+            return [found.get(key, default) for key in keys]
+
+        context.loaders[name] = DataLoader(load_fn=batch)
+    return context.loaders[name]

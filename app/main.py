@@ -1,0 +1,86 @@
+"""The application: settings, shared clients, routes and GraphQL put together."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.fastapi import GraphQLRouter
+
+from app.context import Resources, get_context
+from app.db import make_engine, make_session_factory
+from app.errors import AppError, PayloadTooLarge, Unauthenticated, ValidationFailed
+from app.graphql import build_schema
+from app.http import error_response
+from app.http import router as http_router
+from app.settings import ApiSettings, Settings, get_settings
+from evidence.storage import EvidenceStore
+
+
+class RequestGuard:
+    """Checks made before a body is read: a request id for the logs, the size limit, and
+    multipart (upload) requests only with a bearer token. Browsers never attach a bearer token
+    on their own, so a cross-site form cannot post an upload (the CSRF risk of multipart)."""
+
+    def __init__(self, app: ASGIApp, api_settings: ApiSettings):
+        self.app = app
+        self.api_settings = api_settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})["request_id"] = uuid.uuid4().hex
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        problem = self._problem(scope, headers)
+        if problem is not None:
+            await error_response(problem)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _problem(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
+        if scope["method"] != "POST":
+            return None
+        limit = self.api_settings.max_request_bytes
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return PayloadTooLarge(f"请求过大 / the request is larger than {limit} bytes", limitBytes=limit)
+        if headers.get("content-type", "").startswith("multipart/"):
+            if length is None:
+                return ValidationFailed("上传须带 Content-Length / uploads need a Content-Length header")
+            if not headers.get("authorization", "").lower().startswith("bearer "):
+                return Unauthenticated("上传需要 Bearer 令牌 / uploads need 'Authorization: Bearer <token>'")
+        return None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Run with `uvicorn --factory app.main:create_app`; settings come from the environment."""
+    settings = settings or get_settings()
+    settings.check_production()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.db)
+        store = EvidenceStore(settings.storage)
+        app.state.resources = Resources(settings=settings, engine=engine,
+                                        session_factory=make_session_factory(engine), store=store)
+        try:
+            yield
+        finally:
+            store.close()
+            await engine.dispose()
+
+    app = FastAPI(title="公益诉讼线索移送平台 / PIL referral platform", lifespan=lifespan,
+                  docs_url=None if settings.is_production else "/docs", redoc_url=None,
+                  openapi_url=None if settings.is_production else "/openapi.json")
+    schema = build_schema(settings.api, production=settings.is_production)
+    graphql = GraphQLRouter(schema, context_getter=get_context, multipart_uploads_enabled=True,
+                            graphql_ide=None if settings.is_production else "graphiql",
+                            allow_queries_via_get=False)
+    app.include_router(graphql, prefix="/graphql")
+    app.include_router(http_router)
+    app.add_middleware(RequestGuard, api_settings=settings.api)
+    return app
+

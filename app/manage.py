@@ -1,0 +1,108 @@
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from app import unit_of_work
+from app.db import make_engine, make_session_factory
+from app.settings import Settings, get_settings
+from evidence.storage import EvidenceStore
+
+ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger("app.manage")
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["url"] = settings.db.url
+    command.upgrade(config, revision)
+
+
+async def ensure_bucket(settings: Settings) -> None:
+    store = EvidenceStore(settings.storage)
+    try:
+        await store.ensure_bucket()
+    finally:
+        store.close()
+
+
+async def load_demo(settings: Settings) -> bool:
+    from app.demo import load_demo as load
+
+    engine = make_engine(settings.db)
+    store = EvidenceStore(settings.storage)
+    try:
+        async with make_session_factory(engine)() as session:
+            try:
+                loaded = await load(session, store)
+                await unit_of_work.commit(session)
+            except BaseException:
+                await unit_of_work.rollback(session)
+                raise
+        return loaded
+    finally:
+        store.close()
+        await engine.dispose()
+
+
+async def create_admin(settings: Settings, username: str, password: str) -> None:
+    from agencies import service
+    from agencies.models import Role
+    from agencies.principal import Principal
+
+    engine = make_engine(settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            await service.create_user(session, principal=Principal(role=Role.ADMIN, username="manage"),
+                                      data=service.NewUser(username=username, display_name=username,
+                                                           password=password, role=Role.ADMIN))
+            await unit_of_work.commit(session)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m app.manage")
+    commands = parser.add_subparsers(dest="command", required=True)
+    prepare = commands.add_parser("prepare", help="migrate, create the bucket, load demo data")
+    prepare.add_argument("--no-demo", action="store_true")
+    commands.add_parser("migrate")
+    commands.add_parser("ensure-bucket")
+    commands.add_parser("load-demo")
+    admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
+    admin.add_argument("--username", required=True)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+
+    if args.command in ("prepare", "migrate"):
+        migrate(settings)
+    if args.command in ("prepare", "ensure-bucket"):
+        asyncio.run(ensure_bucket(settings))
+    wants_demo = args.command == "load-demo" or (args.command == "prepare" and not args.no_demo)
+    if wants_demo:
+        if settings.is_production:
+            logger.error("demo data is never loaded in production")
+            return 2
+        loaded = asyncio.run(load_demo(settings))
+        logger.info("demo data %s", "loaded" if loaded else "already present")
+    if args.command == "create-admin":
+        password = os.environ.get("PIL_ADMIN_PASSWORD") or getpass.getpass("password: ")
+        asyncio.run(create_admin(settings, args.username, password))
+        logger.info("administrator %s created", args.username)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Settings, one class per concern, all read from the environment under the `PIL_` prefix.
+
+The development defaults below are demo values: `Settings.check_production()` refuses to run a
+production process with any of them, so a forgotten variable cannot ship a known secret.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_TOKEN_SECRET = "dev-only-token-secret-change-me-0123456789"
+DEMO_S3_ACCESS_KEY = "pil-dev-access"
+DEMO_S3_SECRET_KEY = "pil-dev-secret-change-me"
+DEMO_DB_PASSWORD = "pil-dev-db-password"
+
+
+class Environment(str, Enum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIL_DB_")
+
+    url: str = f"postgresql+asyncpg://postgres:{DEMO_DB_PASSWORD}@127.0.0.1:55432/pil"
+    pool_size: int = 10
+    echo: bool = False
+
+
+class StorageSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIL_S3_")
+
+    endpoint: str = "127.0.0.1:58333"  # host:port, as the minio SDK wants it
+    secure: bool = False
+    access_key: str = DEMO_S3_ACCESS_KEY
+    secret_key: str = DEMO_S3_SECRET_KEY
+    region: str = "us-east-1"
+    bucket: str = "pil-evidence"
+    # Parallel blocking SDK calls; the SDK is synchronous, so these run in a thread pool.
+    max_workers: int = 8
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIL_AUTH_")
+
+    token_secret: str = DEMO_TOKEN_SECRET
+    token_ttl_seconds: int = 8 * 3600
+    token_issuer: str = "pil-referral"
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIL_API_")
+
+    max_upload_bytes: int = 200 * 1024 * 1024  # one evidence file
+    max_request_bytes: int = 1024 * 1024 * 1024  # a whole request, all files together
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_page_size: int = 100
+    default_page_size: int = 20
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIL_")
+
+    env: Environment = Environment.DEVELOPMENT
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    def check_production(self) -> None:
+        """Refuse to start a production process with a demo secret or a short signing key."""
+        if not self.is_production:
+            return
+        problems = []
+        if self.auth.token_secret == DEMO_TOKEN_SECRET or len(self.auth.token_secret) < 32:
+            problems.append("PIL_AUTH_TOKEN_SECRET is the demo value or shorter than 32 characters")
+        if self.storage.access_key == DEMO_S3_ACCESS_KEY:
+            problems.append("PIL_S3_ACCESS_KEY is the demo value")
+        if self.storage.secret_key == DEMO_S3_SECRET_KEY:
+            problems.append("PIL_S3_SECRET_KEY is the demo value")
+        if DEMO_DB_PASSWORD in self.db.url:
+            problems.append("PIL_DB_URL carries the demo database password")
+        if problems:
+            raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

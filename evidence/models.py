@@ -1,0 +1,57 @@
+"""Evidence files and their chain of custody."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, created_at_column, string_enum, uuid_pk
+
+
+class CustodyAction(str, enum.Enum):
+    UPLOADED = "UPLOADED"
+    DOWNLOADED = "DOWNLOADED"
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    object_key: Mapped[str] = mapped_column(String(200), unique=True)
+    version_id: Mapped[str | None] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(127))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    uploaded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
+    uploaded_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
+    uploaded_at: Mapped[datetime] = created_at_column()
+
+    custody_events: Mapped[list[CustodyEvent]] = relationship(back_populates="evidence", lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+
+class CustodyEvent(Base):
+    """Who did what with an evidence file, and when: every upload and download, never edited."""
+
+    __tablename__ = "custody_event"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    evidence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evidence.id"), index=True)
+    action: Mapped[CustodyAction] = mapped_column(string_enum(CustodyAction, "custody_action"))
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
+    actor_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[datetime] = created_at_column()
+
+    evidence: Mapped[Evidence] = relationship(back_populates="custody_events", lazy="raise")

@@ -1,0 +1,133 @@
+"""Evidence: streaming uploads into the store with their hash, scoped downloads, custody."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agencies.models import Role
+from agencies.principal import Principal
+from agencies.scoping import visible_to
+from app import unit_of_work
+from app.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from evidence.models import CustodyAction, CustodyEvent, Evidence
+from evidence.sniff import SNIFF_BYTES, sniff_media_type
+from evidence.storage import EvidenceStore
+from referral.models import Referral
+
+# Who may open evidence contents. Assessors score from the records, not the files (DOMAIN.md);
+# administrators run accounts, not cases.
+CONTENT_ROLES = frozenset({Role.AGENCY_LIAISON, Role.PROSECUTOR})
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """An uploaded file as the API layer received it: a readable, seekable stream (spooled to disk
+    by the multipart parser), never a bytes object."""
+
+    filename: str
+    stream: BinaryIO
+    size: int | None = None
+    description: str | None = None
+
+
+class _HashingReader:
+    """Feeds the store from the upload stream, hashing and counting as it goes, and stops the
+    upload the moment the size limit is passed."""
+
+    def __init__(self, raw: BinaryIO, limit: int, field: str):
+        self._raw = raw
+        self._limit = limit
+        self._field = field
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size if size and size > 0 else 1024 * 1024)
+        self.size += len(chunk)
+        if self.size > self._limit:
+            raise PayloadTooLarge(field=self._field, limitBytes=self._limit)
+        self.sha256.update(chunk)
+        return chunk
+
+
+def _actor_columns(principal: Principal) -> dict:
+    return {"actor_user_id": principal.user_id, "actor_api_key_id": principal.api_key_id,
+            "actor_name": principal.username}
+
+
+async def store_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
+                         referral_id: uuid.UUID, incoming: IncomingFile, max_bytes: int,
+                         field: str = "evidence") -> Evidence:
+    """Stream one file into the store; returns its row (with the upload's custody event) for the
+    caller to add once the owning row exists. The object is removed again if the request's
+    transaction does not commit."""
+    filename = (incoming.filename or "").strip()[:255]
+    if not filename:
+        raise ValidationFailed("文件名不能为空 / the file needs a name", field=field)
+    if incoming.size is not None and incoming.size > max_bytes:
+        raise PayloadTooLarge(field=field, limitBytes=max_bytes)
+    head = incoming.stream.read(SNIFF_BYTES)
+    incoming.stream.seek(0)
+    media_type = sniff_media_type(head, field=field)
+
+    evidence_id = uuid.uuid4()
+    key = f"referrals/{referral_id}/{evidence_id}"
+    reader = _HashingReader(incoming.stream, max_bytes, field)
+    put = await store.put_stream(key, reader, content_type=media_type,
+                                 metadata={"filename": filename.encode("unicode_escape").decode()})
+
+    async def remove_object() -> None:
+        await store.delete_version(put.key, put.version_id)
+
+    unit_of_work.on_rollback(session, remove_object)
+    evidence = Evidence(
+        id=evidence_id, referral_id=referral_id, object_key=key, version_id=put.version_id,
+        filename=filename, media_type=media_type, size_bytes=reader.size,
+        sha256=reader.sha256.hexdigest(), description=incoming.description,
+        uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id)
+    evidence.custody_events = [CustodyEvent(action=CustodyAction.UPLOADED, **_actor_columns(principal))]
+    return evidence
+
+
+def _visible_evidence(principal: Principal):
+    return (select(Evidence).join(Referral, Referral.id == Evidence.referral_id)
+            .where(visible_to(principal, agency_column=Referral.agency_id,
+                              jurisdiction_column=Referral.jurisdiction_id)))
+
+
+async def list_evidence(session: AsyncSession, *, principal: Principal,
+                        referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Evidence]]:
+    rows = await session.scalars(_visible_evidence(principal)
+                                 .where(Evidence.referral_id.in_(referral_ids))
+                                 .order_by(Evidence.uploaded_at, Evidence.id))
+    by_referral: dict[uuid.UUID, list[Evidence]] = {referral_id: [] for referral_id in referral_ids}
+    for row in rows:
+        by_referral[row.referral_id].append(row)
+    return by_referral
+
+
+async def open_evidence_content(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
+                                evidence_id: str) -> tuple[Evidence, Iterator[bytes]]:
+    """The evidence row and its bytes, for someone allowed to see them; records the download."""
+    try:
+        parsed = uuid.UUID(evidence_id)
+    except ValueError:
+        parsed = None
+    evidence = None
+    if parsed is not None:
+        evidence = await session.scalar(_visible_evidence(principal).where(Evidence.id == parsed))
+    if evidence is None:
+        raise NotFound("证据不存在 / evidence not found")
+    if principal.role not in CONTENT_ROLES:
+        raise Forbidden("此角色不能查看证据内容 / this role may not open evidence contents")
+    chunks = await store.open_chunks(evidence.object_key, evidence.version_id)
+    session.add(CustodyEvent(evidence_id=evidence.id, action=CustodyAction.DOWNLOADED,
+                             **_actor_columns(principal)))
+    return evidence, chunks

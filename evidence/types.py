@@ -1,0 +1,44 @@
+"""GraphQL types of evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from evidence.models import Evidence as EvidenceModel
+from evidence.service import IncomingFile
+
+
+@strawberry.type(description="An evidence file. Its bytes are at `downloadPath` (authorised, logged).")
+class Evidence:
+    id: strawberry.ID
+    filename: str
+    media_type: str = strawberry.field(description="Sniffed from the content, not taken from the client.")
+    size_bytes: float = strawberry.field(description="Size in bytes (a Float: files may pass 2 GiB).")
+    sha256: str
+    description: str | None
+    uploaded_at: datetime
+
+    @classmethod
+    def from_model(cls, row: EvidenceModel) -> Evidence:
+        return cls(id=strawberry.ID(str(row.id)), filename=row.filename, media_type=row.media_type,
+                   size_bytes=row.size_bytes, sha256=row.sha256, description=row.description,
+                   uploaded_at=row.uploaded_at)
+
+    @strawberry.field
+    def download_path(self) -> str:
+        return f"/evidence/{self.id}/content"
+
+
+@strawberry.input
+class EvidenceInput:
+    file: Upload
+    description: str | None = None
+
+
+def incoming_files(evidence: list[EvidenceInput] | None) -> list[IncomingFile]:
+    """The uploads as the evidence service takes them: starlette's spooled files, streamed."""
+    return [IncomingFile(filename=item.file.filename or "", stream=item.file.file, size=item.file.size,
+                         description=item.description) for item in evidence or []]

@@ -1,0 +1,64 @@
+"""Queries and mutations for referrals."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from app.connection import Connection
+from app.pagination import page_request
+from evidence.types import EvidenceInput, incoming_files
+from referral import service
+from referral.types import Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
+
+
+@strawberry.type
+class ReferralQuery:
+    @strawberry.field(description="The domains a clue can be referred under.")
+    async def referral_domains(self, info: Info) -> list[ReferralDomain]:
+        info.context.principal  # noqa: B018 -- signed-in users only
+        return [ReferralDomain.from_model(row) for row in await service.list_domains(info.context.session)]
+
+    @strawberry.field(description="Referrals the caller may see, newest first.")
+    async def referrals(self, info: Info, filter: ReferralFilter | None = None, first: int | None = None,
+                        after: str | None = None) -> Connection[Referral]:
+        filter = filter or ReferralFilter()
+        filters = service.ReferralFilter(
+            statuses=list(filter.status or []), domain_codes=list(filter.domain or []),
+            agency_id=filter.agency_id, jurisdiction_code=filter.jurisdiction_code,
+            submitted_from=filter.submitted_from, submitted_to=filter.submitted_to)
+        page = await service.list_referrals(info.context.session, principal=info.context.principal,
+                                            filters=filters,
+                                            page=page_request(info.context.settings.api, first, after))
+        return Connection.from_page(page, Referral.from_model)
+
+    @strawberry.field
+    async def referral(self, info: Info, id: strawberry.ID) -> Referral:
+        return Referral.from_model(await service.get_referral(
+            info.context.session, principal=info.context.principal, referral_id=id))
+
+
+@strawberry.type
+class ReferralMutation:
+    @strawberry.mutation(description="Refer a clue with its evidence. All of it is saved, or none.")
+    async def submit_referral(self, info: Info, input: SubmitReferralInput,
+                              evidence: list[EvidenceInput] | None = None) -> Referral:
+        data = service.ReferralSubmission(
+            domain_code=input.domain, title=input.title, facts=input.facts, geometry=input.geometry,
+            crs=input.crs, address=input.address, found_on=input.found_on,
+            special_investigation=input.special_investigation, idempotency_key=input.idempotency_key)
+        referral = await service.submit_referral(
+            info.context.session, principal=info.context.principal, store=info.context.store, data=data,
+            files=incoming_files(evidence), max_upload_bytes=info.context.settings.api.max_upload_bytes)
+        return Referral.from_model(referral)
+
+    @strawberry.mutation(description="The referring agency takes back a referral not yet registered.")
+    async def withdraw_referral(self, info: Info, id: strawberry.ID, reason: str) -> Referral:
+        return Referral.from_model(await service.change_status(
+            info.context.session, principal=info.context.principal, referral_id=id, action="withdraw",
+            reason=reason))
+
+    @strawberry.mutation(description="The procuratorate registers (登记) a submitted referral.")
+    async def register_referral(self, info: Info, id: strawberry.ID) -> Referral:
+        return Referral.from_model(await service.change_status(
+            info.context.session, principal=info.context.principal, referral_id=id, action="register"))

@@ -1,0 +1,71 @@
+"""Referred clues (线索), the domains they fall under, and their status history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, created_at_column, string_enum, uuid_pk
+from referral.flows import ReferralStatus
+
+
+class ReferralDomain(Base):
+    """A field of public-interest litigation (生态环境和资源保护, 食品药品安全, …).
+
+    Data, not code: laws keep adding domains, and an administrator adds a row."""
+
+    __tablename__ = "referral_domain"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Referral(Base):
+    __tablename__ = "referral"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    # The agency's jurisdiction at submission: whose procuratorate receives the clue.
+    jurisdiction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    domain_code: Mapped[str] = mapped_column(ForeignKey("referral_domain.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    facts: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(300))
+    geometry = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=False)
+    found_on: Mapped[date | None] = mapped_column(Date)
+    special_investigation: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[ReferralStatus] = mapped_column(string_enum(ReferralStatus, "referral_status"),
+                                                  index=True)
+    submitted_by_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
+    submitted_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
+    submitted_at: Mapped[datetime] = created_at_column()
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    # Hash of what was submitted under the idempotency key: a retry must be the same submission.
+    submission_fingerprint: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("agency_id", "idempotency_key"),)
+
+
+class ReferralStatusChange(Base):
+    """The audit trail of a referral: every transition, who made it, when and why."""
+
+    __tablename__ = "referral_status_change"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[ReferralStatus | None] = mapped_column(
+        string_enum(ReferralStatus, "from_status"))
+    to_status: Mapped[ReferralStatus] = mapped_column(string_enum(ReferralStatus, "to_status"))
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
+    actor_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = created_at_column()

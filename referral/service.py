@@ -1,0 +1,223 @@
+"""Rules for referrals: submission (with evidence, idempotent), scoped reading, status changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agencies.models import Agency, Jurisdiction
+from agencies.principal import Principal
+from agencies.scoping import visible_to
+from app import unit_of_work
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.pagination import Page, PageRequest, paginate
+from evidence.service import IncomingFile, store_evidence
+from evidence.storage import EvidenceStore
+from geo.geometry import CoordinateSystem, parse_geometry
+from referral.flows import ReferralStatus, find_transition
+from referral.models import Referral, ReferralDomain, ReferralStatusChange
+
+MAX_EVIDENCE_PER_SUBMISSION = 20
+
+
+@dataclass(frozen=True)
+class ReferralSubmission:
+    domain_code: str
+    title: str
+    facts: str
+    geometry: object
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+    address: str | None = None
+    found_on: date | None = None
+    special_investigation: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferralFilter:
+    statuses: list[ReferralStatus] = field(default_factory=list)
+    domain_codes: list[str] = field(default_factory=list)
+    agency_id: str | None = None
+    jurisdiction_code: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+
+
+def _clean_text(value: str | None, name: str, max_length: int, *, required: bool) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ValidationFailed(f"{name} 不能为空 / {name} is required", field=name)
+        return None
+    if len(value) > max_length:
+        raise ValidationFailed(f"{name} 过长 / {name} is longer than {max_length} characters", field=name)
+    return value
+
+
+def _fingerprint(data: ReferralSubmission, files: list[IncomingFile]) -> str:
+    payload = {
+        "domain": data.domain_code, "title": data.title, "facts": data.facts,
+        "geometry": data.geometry, "crs": data.crs.value, "address": data.address,
+        "found_on": data.found_on.isoformat() if data.found_on else None,
+        "special_investigation": data.special_investigation,
+        "files": [[f.filename, f.size] for f in files],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _history(referral: Referral, principal: Principal, action: str, source: ReferralStatus | None,
+             target: ReferralStatus, reason: str | None) -> ReferralStatusChange:
+    return ReferralStatusChange(
+        referral_id=referral.id, action=action, from_status=source, to_status=target,
+        actor_user_id=principal.user_id, actor_api_key_id=principal.api_key_id,
+        actor_name=principal.username, reason=reason)
+
+
+async def _replay(session: AsyncSession, principal: Principal, key: str, fingerprint: str) -> Referral | None:
+    """The referral an earlier submission with this idempotency key created, if any."""
+    existing = await session.scalar(select(Referral).where(
+        Referral.agency_id == principal.agency_id, Referral.idempotency_key == key))
+    if existing is not None and existing.submission_fingerprint != fingerprint:
+        raise Conflict("该幂等键已用于另一份不同的移送 / this idempotency key was already used for a "
+                       "different submission", field="idempotencyKey")
+    return existing
+
+
+async def submit_referral(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
+                          data: ReferralSubmission, files: list[IncomingFile],
+                          max_upload_bytes: int) -> Referral:
+    transition = find_transition("submit", None, principal.role)
+    idempotency_key = _clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
+    fingerprint = _fingerprint(data, files)
+    if idempotency_key and (existing := await _replay(session, principal, idempotency_key, fingerprint)):
+        return existing
+
+    if len(files) > MAX_EVIDENCE_PER_SUBMISSION:
+        raise ValidationFailed(f"一次最多提交{MAX_EVIDENCE_PER_SUBMISSION}个证据文件 / at most "
+                               f"{MAX_EVIDENCE_PER_SUBMISSION} files per submission", field="evidence")
+    domain = await session.get(ReferralDomain, data.domain_code)
+    if domain is None or not domain.is_active:
+        raise ValidationFailed(f"未知的线索领域 {data.domain_code} / unknown domain {data.domain_code}",
+                               field="domain")
+    geometry = parse_geometry(data.geometry, data.crs)
+    if data.found_on and data.found_on > date.today():
+        raise ValidationFailed("发现日期不能晚于今天 / foundOn cannot be in the future", field="foundOn")
+    agency = await session.get(Agency, principal.agency_id)
+    referral = Referral(
+        id=uuid.uuid4(), agency_id=agency.id, jurisdiction_id=agency.jurisdiction_id,
+        domain_code=domain.code, title=_clean_text(data.title, "title", 200, required=True),
+        facts=_clean_text(data.facts, "facts", 20000, required=True),
+        address=_clean_text(data.address, "address", 300, required=False),
+        geometry=from_shape(geometry, srid=4326), found_on=data.found_on,
+        special_investigation=_clean_text(data.special_investigation, "specialInvestigation", 200,
+                                          required=False),
+        status=transition.target, submitted_by_user_id=principal.user_id,
+        submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key,
+        submission_fingerprint=fingerprint)
+
+    # Files go to the store before the rows are written, so no transaction waits on a long
+    # upload; each object is removed again if anything after this fails.
+    evidence = [await store_evidence(session, principal=principal, store=store, referral_id=referral.id,
+                                     incoming=incoming, max_bytes=max_upload_bytes,
+                                     field=f"evidence.{index}")
+                for index, incoming in enumerate(files)]
+    try:
+        async with session.begin_nested():
+            session.add(referral)
+            await session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same idempotency key committed first: drop this attempt's
+        # objects and answer with the first one's result.
+        await unit_of_work.run_undo(session)
+        if idempotency_key and (existing := await _replay(session, principal, idempotency_key, fingerprint)):
+            return existing
+        raise
+    session.add_all(evidence)
+    session.add(_history(referral, principal, "submit", None, transition.target, None))
+    await session.flush()
+    return referral
+
+
+def _scoped(principal: Principal) -> Select:
+    return select(Referral).where(visible_to(principal, agency_column=Referral.agency_id,
+                                             jurisdiction_column=Referral.jurisdiction_id))
+
+
+async def get_referral(session: AsyncSession, *, principal: Principal, referral_id: str) -> Referral:
+    try:
+        parsed = uuid.UUID(str(referral_id))
+    except ValueError:
+        parsed = None
+    referral = None
+    if parsed is not None:
+        referral = await session.scalar(_scoped(principal).where(Referral.id == parsed))
+    if referral is None:
+        raise NotFound("线索不存在 / referral not found")
+    return referral
+
+
+async def list_referrals(session: AsyncSession, *, principal: Principal, filters: ReferralFilter,
+                         page: PageRequest) -> Page[Referral]:
+    query = _scoped(principal)
+    if filters.statuses:
+        query = query.where(Referral.status.in_(filters.statuses))
+    if filters.domain_codes:
+        query = query.where(Referral.domain_code.in_(filters.domain_codes))
+    if filters.agency_id:
+        try:
+            query = query.where(Referral.agency_id == uuid.UUID(filters.agency_id))
+        except ValueError as error:
+            raise ValidationFailed("agencyId 无效 / invalid agencyId", field="agencyId") from error
+    if filters.jurisdiction_code:
+        subtree = select(Jurisdiction.id).where(
+            Jurisdiction.code.like(filters.jurisdiction_code.rstrip("0") + "%"))
+        query = query.where(Referral.jurisdiction_id.in_(subtree))
+    if filters.submitted_from:
+        query = query.where(Referral.submitted_at >= _start_of(filters.submitted_from))
+    if filters.submitted_to:
+        query = query.where(func.date(Referral.submitted_at) <= filters.submitted_to)
+    return await paginate(session, query, at_column=Referral.submitted_at, id_column=Referral.id,
+                          request=page)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+async def change_status(session: AsyncSession, *, principal: Principal, referral_id: str, action: str,
+                        reason: str | None = None) -> Referral:
+    referral = await get_referral(session, principal=principal, referral_id=referral_id)
+    # Lock the row so two concurrent transitions cannot both start from the same status.
+    await session.refresh(referral, with_for_update=True)
+    transition = find_transition(action, referral.status, principal.role)
+    reason = _clean_text(reason, "reason", 2000, required=transition.reason_required)
+    source = referral.status
+    referral.status = transition.target
+    session.add(_history(referral, principal, action, source, transition.target, reason))
+    await session.flush()
+    return referral
+
+
+async def status_history(session: AsyncSession, *, referral_ids: list[uuid.UUID]
+                         ) -> dict[uuid.UUID, list[ReferralStatusChange]]:
+    """History rows of referrals the caller has already been allowed to see."""
+    rows = await session.scalars(select(ReferralStatusChange)
+                                 .where(ReferralStatusChange.referral_id.in_(referral_ids))
+                                 .order_by(ReferralStatusChange.changed_at, ReferralStatusChange.id))
+    history: dict[uuid.UUID, list[ReferralStatusChange]] = {referral_id: [] for referral_id in referral_ids}
+    for row in rows:
+        history[row.referral_id].append(row)
+    return history
+
+
+async def list_domains(session: AsyncSession) -> list[ReferralDomain]:
+    return list(await session.scalars(select(ReferralDomain).where(ReferralDomain.is_active)
+                                      .order_by(ReferralDomain.sort_order, ReferralDomain.code)))

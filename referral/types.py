@@ -1,0 +1,154 @@
+"""GraphQL types of referrals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import strawberry
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+from strawberry.types import Info
+
+from agencies.types import Agency, Jurisdiction, agency_loader, jurisdiction_loader
+from app.loaders import loader
+from evidence import service as evidence_service
+from evidence.types import Evidence
+from geo.geometry import geodesic_area_m2, square_meters_to_hectares, square_meters_to_mu
+from geo.types import CoordinateSystem, GeoJSON
+from referral import flows
+from referral import service as referral_service
+from referral.models import Referral as ReferralModel
+from referral.models import ReferralDomain as ReferralDomainModel
+from referral.models import ReferralStatusChange as ReferralStatusChangeModel
+
+ReferralStatus = strawberry.enum(flows.ReferralStatus, description="Where a referral stands.")
+
+
+@strawberry.type(description="A field of public-interest litigation (公益诉讼领域).")
+class ReferralDomain:
+    code: str
+    name_zh: str
+    name_en: str
+
+    @classmethod
+    def from_model(cls, row: ReferralDomainModel) -> ReferralDomain:
+        return cls(code=row.code, name_zh=row.name_zh, name_en=row.name_en)
+
+
+@strawberry.type(description="One step in a referral's history.")
+class ReferralStatusChange:
+    action: str
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    actor_name: str
+    reason: str | None
+    changed_at: datetime
+
+    @classmethod
+    def from_model(cls, row: ReferralStatusChangeModel) -> ReferralStatusChange:
+        return cls(action=row.action, from_status=row.from_status, to_status=row.to_status,
+                   actor_name=row.actor_name, reason=row.reason, changed_at=row.changed_at)
+
+
+def _domain_loader(info: Info):
+    async def load(codes: list[str]) -> dict:
+        rows = await info.context.session.scalars(
+            select(ReferralDomainModel).where(ReferralDomainModel.code.in_(codes)))
+        return {row.code: row for row in rows}
+
+    return loader(info.context, "referral_domain", load)
+
+
+@strawberry.type(description="A clue (线索) referred by an agency to the procuratorate.")
+class Referral:
+    id: strawberry.ID
+    status: ReferralStatus
+    title: str
+    facts: str
+    address: str | None
+    found_on: date | None
+    special_investigation: str | None
+    submitted_at: datetime
+    row: strawberry.Private[ReferralModel]
+
+    @classmethod
+    def from_model(cls, row: ReferralModel) -> Referral:
+        return cls(id=strawberry.ID(str(row.id)), status=row.status, title=row.title, facts=row.facts,
+                   address=row.address, found_on=row.found_on,
+                   special_investigation=row.special_investigation, submitted_at=row.submitted_at,
+                   row=row)
+
+    @strawberry.field(description="Where it happened, WGS84.")
+    def geometry(self) -> GeoJSON:
+        return to_shape(self.row.geometry)
+
+    @strawberry.field(description="Area on the WGS84 ellipsoid; 0 for points and lines.")
+    def area_square_meters(self) -> float:
+        return geodesic_area_m2(to_shape(self.row.geometry))
+
+    @strawberry.field
+    def area_hectares(self) -> float:
+        return square_meters_to_hectares(geodesic_area_m2(to_shape(self.row.geometry)))
+
+    @strawberry.field(description="Area in mu (亩, 1 mu = 10000/15 m²).")
+    def area_mu(self) -> float:
+        return square_meters_to_mu(geodesic_area_m2(to_shape(self.row.geometry)))
+
+    @strawberry.field
+    async def domain(self, info: Info) -> ReferralDomain:
+        return ReferralDomain.from_model(await _domain_loader(info).load(self.row.domain_code))
+
+    @strawberry.field(description="The referring agency.")
+    async def agency(self, info: Info) -> Agency | None:
+        row = await agency_loader(info).load(self.row.agency_id)
+        return Agency.from_model(row) if row else None
+
+    @strawberry.field(description="The jurisdiction whose procuratorate receives the referral.")
+    async def jurisdiction(self, info: Info) -> Jurisdiction:
+        return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.row.jurisdiction_id))
+
+    @strawberry.field
+    async def evidence(self, info: Info) -> list[Evidence]:
+        principal = info.context.principal
+
+        async def load(ids: list[uuid.UUID]) -> dict:
+            return await evidence_service.list_evidence(info.context.session, principal=principal,
+                                                        referral_ids=ids)
+
+        rows = await loader(info.context, "evidence_by_referral", load, default=[]).load(self.row.id)
+        return [Evidence.from_model(row) for row in rows]
+
+    @strawberry.field(description="Every status change, oldest first.")
+    async def history(self, info: Info) -> list[ReferralStatusChange]:
+        async def load(ids: list[uuid.UUID]) -> dict:
+            return await referral_service.status_history(info.context.session, referral_ids=ids)
+
+        rows = await loader(info.context, "referral_history", load, default=[]).load(self.row.id)
+        return [ReferralStatusChange.from_model(row) for row in rows]
+
+
+@strawberry.input
+class SubmitReferralInput:
+    domain: str = strawberry.field(description="A referral domain code, see `referralDomains`.")
+    title: str
+    facts: str
+    geometry: GeoJSON
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+    address: str | None = None
+    found_on: date | None = None
+    special_investigation: str | None = strawberry.field(
+        default=None, description="The special investigation (专项调查) that found the clue.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Send the same key when retrying: the first result is returned "
+                                  "and nothing new is created.")
+
+
+@strawberry.input
+class ReferralFilter:
+    status: list[ReferralStatus] | None = None
+    domain: list[str] | None = None
+    agency_id: strawberry.ID | None = None
+    jurisdiction_code: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
