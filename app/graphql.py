@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaxTokensLimiter,
                                    ParserCache, SchemaExtension, ValidationCache)
 from strawberry.schema.config import StrawberryConfig
+from strawberry.fastapi import GraphQLRouter
 from strawberry.tools import merge_types
 
 from agencies.api import AgencyMutation, AgencyQuery
@@ -34,9 +35,14 @@ class RequestTransaction(SchemaExtension):
     including objects already written to the store. A partly failed request changes nothing."""
 
     async def on_operation(self):
-        yield
         context = self.execution_context.context
         session = getattr(context, "session", None)
+        try:
+            yield
+        except BaseException:
+            if session is not None:
+                await unit_of_work.rollback(session)
+            raise
         if session is None:
             return
         result = self.execution_context.result
@@ -54,17 +60,16 @@ class RequestTransaction(SchemaExtension):
                                           extensions={"code": "INTERNAL", "requestId": request_id})]
 
 
-class ErrorPresenter(SchemaExtension):
-    """Give every error a code from CONTRACT.md. Errors we raise on purpose keep their message;
-    anything unexpected is logged with the request id and reaches the client masked."""
+class PlatformRouter(GraphQLRouter):
+    """Gives every error a code from CONTRACT.md on its way out — the last point every error
+    passes, parse errors raised inside extensions included. Errors we raise on purpose keep their
+    message; anything unexpected is logged with the request id and reaches the client masked."""
 
-    def on_operation(self):
-        yield
-        result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
-            return
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        result.errors = [present_error(error, request_id) for error in result.errors]
+    async def process_result(self, request, result):
+        if result.errors:
+            request_id = getattr(request.state, "request_id", None)
+            result.errors = [present_error(error, request_id) for error in result.errors]
+        return await super().process_result(request, result)
 
 
 def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -92,14 +97,13 @@ def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
 
 class PlatformSchema(strawberry.Schema):
     def process_errors(self, errors, execution_context=None) -> None:
-        # ErrorPresenter logs what is unexpected; expected errors are not worth a traceback.
+        # PlatformRouter logs what is unexpected; expected errors are not worth a traceback.
         return None
 
 
 def build_schema(api: ApiSettings, *, production: bool) -> PlatformSchema:
     limit_rules = document_limit_rules(api.max_query_depth, api.max_aliases)
     extensions = [
-        ErrorPresenter,  # outermost: formats whatever the inner ones leave behind
         RequestTransaction,
         lambda: MaxTokensLimiter(max_token_count=api.max_tokens),
         lambda: ParserCache(maxsize=256),
@@ -110,3 +114,8 @@ def build_schema(api: ApiSettings, *, production: bool) -> PlatformSchema:
         extensions.append(DisableIntrospection)
     return PlatformSchema(query=Query, mutation=Mutation, extensions=extensions,
                           config=StrawberryConfig(scalar_map=SCALARS))
+
+
+def schema_sdl() -> str:
+    """The SDL committed as schema.graphql (limits and production switches do not change it)."""
+    return build_schema(ApiSettings(), production=False).as_str() + "\n"

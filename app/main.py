@@ -7,12 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.fastapi import GraphQLRouter
 
 from app.context import Resources, get_context
 from app.db import make_engine, make_session_factory
 from app.errors import AppError, PayloadTooLarge, Unauthenticated, ValidationFailed
-from app.graphql import build_schema
+from app.graphql import PlatformRouter, build_schema
 from app.http import error_response
 from app.http import router as http_router
 from app.settings import ApiSettings, Settings, get_settings
@@ -76,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None if settings.is_production else "/docs", redoc_url=None,
                   openapi_url=None if settings.is_production else "/openapi.json")
     schema = build_schema(settings.api, production=settings.is_production)
-    graphql = GraphQLRouter(schema, context_getter=get_context, multipart_uploads_enabled=True,
+    graphql = PlatformRouter(schema, context_getter=get_context, multipart_uploads_enabled=True,
                             graphql_ide=None if settings.is_production else "graphiql",
                             allow_queries_via_get=False)
     app.include_router(graphql, prefix="/graphql")

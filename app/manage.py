@@ -72,6 +72,12 @@ async def create_admin(settings: Settings, username: str, password: str) -> None
         await engine.dispose()
 
 
+def export_schema(path: Path = ROOT / "schema.graphql") -> None:
+    from app.graphql import schema_sdl
+
+    path.write_text(schema_sdl(), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m app.manage")
@@ -81,9 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate")
     commands.add_parser("ensure-bucket")
     commands.add_parser("load-demo")
+    commands.add_parser("export-schema", help="write schema.graphql from the code")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
     args = parser.parse_args(argv)
+    if args.command == "export-schema":
+        export_schema()
+        return 0
     settings = get_settings()
 
     if args.command in ("prepare", "migrate"):

@@ -1,0 +1,25 @@
+# Production image: the app only; PostgreSQL/PostGIS and the object store are separate services
+# (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# libmagic1: evidence uploads are type-sniffed with python-magic.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libmagic1 \
+    && rm -rf /var/lib/apt/lists/*
+
+# The code stays in /app and runs from there: `python -m app.manage` finds alembic.ini and
+# migrations/ next to the app package. Files stay root-owned, so the app cannot rewrite itself.
+WORKDIR /app
+COPY . .
+RUN pip install . && chmod 0755 scripts/docker-entrypoint
+
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin pil
+USER pil
+
+EXPOSE 8000
+CMD ["scripts/docker-entrypoint"]

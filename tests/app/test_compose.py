@@ -1,0 +1,221 @@
+"""docker-compose.yml, the Dockerfile and its entry script, checked without a Docker engine.
+
+The compose file is parsed as YAML and `${...}` references are interpolated the way compose does
+it, so these tests catch a renamed setting, a defaulted secret or a wrong service host before a
+deployment does. No services are needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from app import settings as app_settings
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+ENTRYPOINT = ROOT / "scripts" / "docker-entrypoint"
+
+# What an operator must provide; sample values for interpolation.
+REQUIRED_VARIABLES = {
+    "PIL_DB_PASSWORD": "db-password-from-the-operator",
+    "PIL_S3_ACCESS_KEY": "operator-access-key",
+    "PIL_S3_SECRET_KEY": "operator-secret-key-0123456789",
+    "PIL_AUTH_TOKEN_SECRET": "operator-token-secret-0123456789abcdef",
+}
+# App settings whose values are secrets: each must be a required `${VAR:?...}` reference.
+SECRET_SETTINGS = ("PIL_S3_ACCESS_KEY", "PIL_S3_SECRET_KEY", "PIL_AUTH_TOKEN_SECRET")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY")
+# ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:?word}, ${NAME?word}, ${NAME:+word}, ${NAME+word}
+REFERENCE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<word>[^}]*)\}"
+                       r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)")
+
+
+class MissingVariable(Exception):
+    pass
+
+
+def interpolate(value: str, env: Mapping[str, str]) -> str:
+    """Compose's variable interpolation (the subset above), raising where compose refuses."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group("name") or match.group("bare")
+        op, word = match.group("op"), match.group("word") or ""
+        present = name in env
+        non_empty = bool(env.get(name))
+        if op in (":?", "?") and not (non_empty if op == ":?" else present):
+            raise MissingVariable(f"{name}: {word}")
+        if op in (":-", "-") and not (non_empty if op == ":-" else present):
+            return word
+        if op in (":+", "+"):
+            return word if (non_empty if op == ":+" else present) else ""
+        return env.get(name, "")
+
+    return REFERENCE.sub(replace, value)
+
+
+def references(value: str) -> list[re.Match[str]]:
+    return [match for match in REFERENCE.finditer(value) if match.group(0) != "$$"]
+
+
+def environment(service: str) -> dict[str, str | None]:
+    """A service's environment as a mapping, whichever syntax (list or mapping) it uses."""
+    raw = COMPOSE["services"][service].get("environment") or {}
+    if isinstance(raw, list):
+        pairs = (entry.split("=", 1) if "=" in entry else (entry, None) for entry in raw)
+        return {key: value for key, value in pairs}
+    return {key: None if value is None else str(value) for key, value in raw.items()}
+
+
+def resolved(service: str) -> dict[str, str]:
+    """Interpolated with the required variables set; keys passed through (no value) left out."""
+    return {
+        key: interpolate(value, REQUIRED_VARIABLES)
+        for key, value in environment(service).items()
+        if value is not None
+    }
+
+
+def setting_names() -> set[str]:
+    """Every environment variable app.settings.Settings reads: PIL_ENV and the nested ones."""
+    top_prefix = Settings.model_config.get("env_prefix", "")
+    names = set()
+    for name, field in Settings.model_fields.items():
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseSettings):
+            prefix = nested.model_config.get("env_prefix", "")
+            names |= {f"{prefix}{sub}".upper() for sub in nested.model_fields}
+        else:
+            names.add(f"{top_prefix}{name}".upper())
+    return names
+
+
+def container_port(entry: str | dict) -> int:
+    if isinstance(entry, dict):
+        return int(entry["target"])
+    return int(str(entry).split("/")[0].rsplit(":", 1)[-1])
+
+
+def test_the_three_services_exist_with_health_checks():
+    services = COMPOSE["services"]
+    assert {"db", "objectstore", "app"} <= services.keys()
+    for name in ("db", "objectstore", "app"):
+        check = services[name].get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no health check"
+        assert check["test"] not in (["NONE"], "NONE")
+    assert services["db"]["image"].startswith("postgis/postgis:15-")
+    assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
+    assert services["objectstore"]["image"].startswith("minio/minio")
+    assert "/healthz" in str(services["app"]["healthcheck"]["test"])
+
+
+def test_setting_names_are_derived_from_the_settings_classes():
+    names = setting_names()
+    assert {"PIL_ENV", "PIL_DB_URL", "PIL_S3_ENDPOINT", "PIL_AUTH_TOKEN_SECRET"} <= names
+
+
+def test_every_app_environment_variable_is_a_setting():
+    unknown = set(environment("app")) - setting_names()
+    assert not unknown, f"not read by app.settings.Settings: {sorted(unknown)}"
+
+
+def test_the_app_runs_in_production_against_the_compose_services():
+    env = resolved("app")
+    assert env["PIL_ENV"] == "production"
+    database = urlsplit(env["PIL_DB_URL"])
+    assert database.scheme == "postgresql+asyncpg"
+    assert database.hostname == "db"
+    assert env["PIL_S3_ENDPOINT"] == "objectstore:9000"
+
+
+def test_the_app_and_the_services_share_credentials():
+    app, db, store = resolved("app"), resolved("db"), resolved("objectstore")
+    database = urlsplit(app["PIL_DB_URL"])
+    assert database.username == db["POSTGRES_USER"]
+    assert database.password == db["POSTGRES_PASSWORD"]
+    assert database.path == f"/{db['POSTGRES_DB']}"
+    assert app["PIL_S3_ACCESS_KEY"] == store["MINIO_ROOT_USER"]
+    assert app["PIL_S3_SECRET_KEY"] == store["MINIO_ROOT_PASSWORD"]
+
+
+def test_secrets_are_required_not_defaulted():
+    for service in COMPOSE["services"]:
+        for key, value in environment(service).items():
+            for match in references(value or ""):
+                name = match.group("name") or match.group("bare")
+                if SECRET_NAME.search(name):
+                    assert match.group("op") == ":?", f"{service}.{key}: ${name} must be ${{{name}:?...}}"
+    app = environment("app")
+    for key in SECRET_SETTINGS:
+        value = app[key] or ""
+        matches = references(value)
+        assert len(matches) == 1 and matches[0].group(0) == value, f"{key} must be one ${{...}}"
+        assert matches[0].group("op") == ":?", f"{key} must be required (${{VAR:?...}})"
+    # The password inside PIL_DB_URL comes from the (required, checked above) PIL_DB_PASSWORD.
+    marked = {**REQUIRED_VARIABLES, "PIL_DB_PASSWORD": "marker-password"}
+    assert urlsplit(interpolate(app["PIL_DB_URL"] or "", marked)).password == "marker-password"
+
+
+@pytest.mark.parametrize("variable", sorted(REQUIRED_VARIABLES))
+def test_compose_refuses_to_start_without_each_secret(variable):
+    partial = {key: value for key, value in REQUIRED_VARIABLES.items() if key != variable}
+    with pytest.raises(MissingVariable, match=variable):
+        for service in COMPOSE["services"]:
+            for value in environment(service).values():
+                interpolate(value or "", partial)
+
+
+def test_no_demo_secret_is_written_into_the_compose_file():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in ("DEMO_TOKEN_SECRET", "DEMO_S3_ACCESS_KEY", "DEMO_S3_SECRET_KEY", "DEMO_DB_PASSWORD"):
+        assert getattr(app_settings, name) not in text, name
+
+
+def test_the_compose_environment_is_an_accepted_production_configuration(monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("PIL_"):
+            monkeypatch.delenv(key)
+    for key, value in resolved("app").items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    settings.check_production()  # raises on a demo secret or a short signing key
+    assert settings.is_production
+    assert settings.storage.endpoint == "objectstore:9000"
+
+
+def test_only_the_app_publishes_a_port_and_it_is_the_one_the_image_exposes():
+    publishing = {name for name, service in COMPOSE["services"].items() if service.get("ports")}
+    assert publishing == {"app"}
+    published = {container_port(entry) for entry in COMPOSE["services"]["app"]["ports"]}
+    exposed = {int(port.split("/")[0]) for line in re.findall(r"^EXPOSE\s+(.+)$", DOCKERFILE, re.M)
+               for port in line.split()}
+    assert published == exposed == {8000}
+
+
+def test_the_app_waits_for_healthy_services():
+    depends = COMPOSE["services"]["app"]["depends_on"]
+    assert isinstance(depends, dict), "use the long depends_on syntax with conditions"
+    for name in ("db", "objectstore"):
+        assert depends[name]["condition"] == "service_healthy"
+
+
+def test_the_image_runs_as_a_non_root_user_and_prepares_without_demo_data():
+    users = re.findall(r"^USER\s+(\S+)", DOCKERFILE, re.M)
+    assert users and users[-1] not in ("root", "0"), "the image must end with a non-root USER"
+    assert "scripts/docker-entrypoint" in DOCKERFILE
+    assert ENTRYPOINT.stat().st_mode & stat.S_IXUSR
+    script = ENTRYPOINT.read_text()
+    assert "app.manage prepare --no-demo" in script
+    assert re.search(r"exec .*uvicorn --factory app\.main:create_app --host 0\.0\.0\.0 --port 8000", script)

@@ -1,0 +1,111 @@
+"""Error codes, masking, and the limits on GraphQL documents."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app.main import create_app
+from app.settings import Environment, Settings
+from tests.conftest import error_codes, graphql
+
+
+async def test_malformed_documents_are_validation_errors(client, world):
+    body = await graphql(client, "{ me { nope } }", token=world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"]
+    body = await graphql(client, "{ me { ", token=world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"]
+    body = await graphql(client, "query($n: Int) { referrals(first: $n) { totalCount } }",
+                         {"n": "many"}, world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"]
+
+
+def nested_jurisdictions(depth: int) -> str:
+    query = "code"
+    for _ in range(depth):
+        query = f"parent {{ {query} }}"
+    return "{ jurisdictions { " + query + " } }"
+
+
+async def test_depth_limit(client, world, settings):
+    ok = await graphql(client, nested_jurisdictions(settings.api.max_query_depth - 2), token=world.tokens["admin"])
+    assert "errors" not in ok
+    deep = await graphql(client, nested_jurisdictions(settings.api.max_query_depth), token=world.tokens["admin"])
+    assert error_codes(deep) == ["VALIDATION"] and "nested" in deep["errors"][0]["message"]
+
+
+async def test_depth_limit_sees_through_fragments(client, world, settings):
+    fragments = ["fragment F0 on Jurisdiction { code }"]
+    for level in range(1, settings.api.max_query_depth + 1):
+        fragments.append(f"fragment F{level} on Jurisdiction {{ parent {{ ...F{level - 1} }} }}")
+    query = "{ jurisdictions { ...F%d } } %s" % (settings.api.max_query_depth, " ".join(fragments))
+    body = await graphql(client, query, token=world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"]
+
+
+async def test_alias_limit_counts_aliases_inside_fragments(client, world, settings):
+    half = settings.api.max_aliases // 2 + 1
+    fragment = "fragment Many on Query { " + " ".join(f"a{i}: me {{ username }}" for i in range(half)) + " }"
+    body = await graphql(client, "{ ...Many ...Many } " + fragment.replace("Many on", "Many on"),
+                         token=world.tokens["admin"])
+    # The same fragment spread twice is merged by GraphQL; count a second copy under another name.
+    body = await graphql(client, "{ ...Many ...More } " + fragment + " " + fragment.replace("Many", "More"),
+                         token=world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"] and "aliases" in body["errors"][0]["message"]
+    few = await graphql(client, "{ a: me { username } b: me { username } }", token=world.tokens["admin"])
+    assert "errors" not in few
+
+
+async def test_token_limit(client, world, settings):
+    query = "{ " + " ".join("me { username }" for _ in range(settings.api.max_tokens // 4 + 10)) + " }"
+    body = await graphql(client, query, token=world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"]
+
+
+async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(client, world, caplog, monkeypatch):
+    import agencies.service
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internals: SELECT * FROM user_account /srv/app/agencies/service.py")
+
+    monkeypatch.setattr(agencies.service, "list_jurisdictions", broken)
+    with caplog.at_level(logging.ERROR, logger="app.graphql"):
+        body = await graphql(client, "{ jurisdictions { code } }", token=world.tokens["admin"])
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INTERNAL"
+    assert "secret" not in str(body) and "SELECT" not in str(body) and ".py" not in str(body)
+    request_id = error["extensions"]["requestId"]
+    assert any(request_id in record.getMessage() for record in caplog.records)
+
+
+async def test_production_hides_introspection_and_graphiql(settings):
+    import httpx
+
+    production = settings.model_copy(update={"env": Environment.PRODUCTION})
+    production.auth = production.auth.model_copy(update={"token_secret": "x" * 40})
+    production.storage = production.storage.model_copy(update={"access_key": "prod-key", "secret_key": "prod-secret"})
+    production.db = production.db.model_copy(update={"url": settings.db.url})
+    application = create_app(production)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            body = (await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})).json()
+            assert body["data"] is None and set(error_codes(body)) == {"VALIDATION"}
+            page = await client.get("/graphql", headers={"Accept": "text/html"})
+            assert "graphiql" not in page.text.lower()
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("PIL_AUTH_TOKEN_SECRET", None), ("PIL_S3_ACCESS_KEY", None), ("PIL_S3_SECRET_KEY", None),
+])
+def test_production_refuses_demo_secrets(monkeypatch, variable, value):
+    monkeypatch.setenv("PIL_ENV", "production")
+    monkeypatch.setenv("PIL_AUTH_TOKEN_SECRET", "a-real-secret-that-is-long-enough-0123456789")
+    monkeypatch.setenv("PIL_S3_ACCESS_KEY", "real-access")
+    monkeypatch.setenv("PIL_S3_SECRET_KEY", "real-secret")
+    monkeypatch.setenv("PIL_DB_URL", "postgresql+asyncpg://pil:real@db:5432/pil")
+    create_app(Settings())  # all real: starts
+    monkeypatch.delenv(variable)
+    with pytest.raises(RuntimeError, match=variable):
+        create_app(Settings())

@@ -1,0 +1,39 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import httpx
+
+import devstack
+from app.main import create_app
+
+
+async def test_healthz(client):
+    response = await client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_database_and_store(client):
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": True, "objectStore": True}
+
+
+async def test_readyz_turns_503_when_the_store_stops(settings, tmp_path):
+    private_store = devstack.start_seaweed(tmp_path)
+    try:
+        own = settings.model_copy(update={"storage": settings.storage.model_copy(update={
+            "endpoint": private_store.endpoint, "access_key": private_store.access_key,
+            "secret_key": private_store.secret_key})})
+        application = create_app(own)
+        async with application.router.lifespan_context(application):
+            await application.state.resources.store.ensure_bucket()
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                assert (await client.get("/readyz")).status_code == 200
+                private_store.stop()
+                response = await client.get("/readyz")
+                assert response.status_code == 503
+                assert response.json()["checks"] == {"database": True, "objectStore": False}
+    finally:
+        private_store.stop()
