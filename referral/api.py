@@ -9,7 +9,8 @@ from app.connection import Connection
 from app.pagination import page_request
 from evidence.types import EvidenceInput, incoming_files
 from referral import service
-from referral.types import Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
+from geo.types import CoordinateSystem, GeoJSON
+from referral.types import NearbyReferral, Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
 
 
 @strawberry.type
@@ -22,15 +23,19 @@ class ReferralQuery:
     @strawberry.field(description="Referrals the caller may see, newest first.")
     async def referrals(self, info: Info, filter: ReferralFilter | None = None, first: int | None = None,
                         after: str | None = None) -> Connection[Referral]:
-        filter = filter or ReferralFilter()
-        filters = service.ReferralFilter(
-            statuses=list(filter.status or []), domain_codes=list(filter.domain or []),
-            agency_id=filter.agency_id, jurisdiction_code=filter.jurisdiction_code,
-            submitted_from=filter.submitted_from, submitted_to=filter.submitted_to)
         page = await service.list_referrals(info.context.session, principal=info.context.principal,
-                                            filters=filters,
+                                            filters=(filter or ReferralFilter()).to_service(),
                                             page=page_request(info.context.settings.api, first, after))
         return Connection.from_page(page, Referral.from_model)
+
+    @strawberry.field(description="Referrals within `meters` of a geometry, nearest first (at most 50): "
+                                  "possible duplicates of a clue.")
+    async def referrals_near(self, info: Info, geometry: GeoJSON, meters: float,
+                             crs: CoordinateSystem = CoordinateSystem.WGS84) -> list[NearbyReferral]:
+        rows = await service.referrals_near(info.context.session, principal=info.context.principal,
+                                            geometry=geometry, meters=meters, crs=crs)
+        return [NearbyReferral(referral=Referral.from_model(row), distance_meters=distance)
+                for row, distance in rows]
 
     @strawberry.field
     async def referral(self, info: Info, id: strawberry.ID) -> Referral:

@@ -21,6 +21,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
 from evidence.service import IncomingFile, store_evidence
 from evidence.storage import EvidenceStore
+from geo.filters import Near, SpatialFilter, distance_meters, spatial_conditions, within_meters
 from geo.geometry import CoordinateSystem, parse_geometry
 from referral.flows import ReferralStatus, find_transition
 from referral.models import Referral, ReferralDomain, ReferralStatusChange
@@ -49,6 +50,7 @@ class ReferralFilter:
     jurisdiction_code: str | None = None
     submitted_from: date | None = None
     submitted_to: date | None = None
+    spatial: SpatialFilter = field(default_factory=SpatialFilter)
 
 
 def _clean_text(value: str | None, name: str, max_length: int, *, required: bool) -> str | None:
@@ -184,12 +186,29 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
         query = query.where(Referral.submitted_at >= _start_of(filters.submitted_from))
     if filters.submitted_to:
         query = query.where(func.date(Referral.submitted_at) <= filters.submitted_to)
+    for condition in spatial_conditions(Referral.geometry, filters.spatial):
+        query = query.where(condition)
     return await paginate(session, query, at_column=Referral.submitted_at, id_column=Referral.id,
                           request=page)
 
 
 def _start_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
+
+
+MAX_NEAR_RESULTS = 50
+
+
+async def referrals_near(session: AsyncSession, *, principal: Principal, geometry: object, meters: float,
+                         crs: CoordinateSystem = CoordinateSystem.WGS84) -> list[tuple[Referral, float]]:
+    """Referrals the caller may see within `meters` of `geometry`, nearest first: possible
+    duplicates to check before submitting or registering a clue."""
+    distance = distance_meters(Referral.geometry, geometry, crs)
+    query = (_scoped(principal).add_columns(distance)
+             .where(within_meters(Referral.geometry, Near(point=geometry, meters=meters), crs,
+                                  field="geometry"))
+             .order_by(distance, Referral.id).limit(MAX_NEAR_RESULTS))
+    return [(row, float(meters_away)) for row, meters_away in (await session.execute(query)).all()]
 
 
 async def change_status(session: AsyncSession, *, principal: Principal, referral_id: str, action: str,

@@ -14,6 +14,7 @@ from agencies.types import Agency, Jurisdiction, agency_loader, jurisdiction_loa
 from app.loaders import loader
 from evidence import service as evidence_service
 from evidence.types import Evidence
+from geo.filters import Near, SpatialFilter
 from geo.geometry import geodesic_area_m2, square_meters_to_hectares, square_meters_to_mu
 from geo.types import CoordinateSystem, GeoJSON
 from referral import flows
@@ -145,10 +146,38 @@ class SubmitReferralInput:
 
 
 @strawberry.input
+class NearInput:
+    point: GeoJSON
+    meters: float
+
+
+@strawberry.input
 class ReferralFilter:
     status: list[ReferralStatus] | None = None
     domain: list[str] | None = None
     agency_id: strawberry.ID | None = None
-    jurisdiction_code: str | None = None
+    jurisdiction_code: str | None = strawberry.field(
+        default=None, description="A jurisdiction and everything below it.")
     submitted_from: date | None = None
     submitted_to: date | None = None
+    intersects: GeoJSON | None = None
+    within: GeoJSON | None = None
+    bbox: list[float] | None = strawberry.field(default=None, description="[minLon, minLat, maxLon, maxLat]")
+    near: NearInput | None = None
+    crs: CoordinateSystem = strawberry.field(
+        default=CoordinateSystem.WGS84, description="Coordinate system of the geometries in this filter.")
+
+    def to_service(self) -> referral_service.ReferralFilter:
+        return referral_service.ReferralFilter(
+            statuses=list(self.status or []), domain_codes=list(self.domain or []),
+            agency_id=self.agency_id, jurisdiction_code=self.jurisdiction_code,
+            submitted_from=self.submitted_from, submitted_to=self.submitted_to,
+            spatial=SpatialFilter(
+                intersects=self.intersects, within=self.within, bbox=self.bbox, crs=self.crs,
+                near=Near(point=self.near.point, meters=self.near.meters) if self.near else None))
+
+
+@strawberry.type(description="A referral near a geometry, with its distance on the ellipsoid.")
+class NearbyReferral:
+    referral: Referral
+    distance_meters: float

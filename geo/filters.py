@@ -1,0 +1,73 @@
+"""Spatial predicates for list filters, built once for every geometry column that needs them.
+
+All of them start from the `&&` bounding-box operator or ST_DWithin, so the GiST index is used."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from geoalchemy2 import Geography
+from geoalchemy2.shape import from_shape
+from sqlalchemy import ColumnElement, cast, func
+
+from app.errors import ValidationFailed
+from geo.geometry import CoordinateSystem, parse_geometry
+
+MAX_NEAR_METERS = 50_000
+
+
+@dataclass(frozen=True)
+class Near:
+    point: object
+    meters: float
+
+
+@dataclass(frozen=True)
+class SpatialFilter:
+    intersects: object | None = None
+    within: object | None = None
+    bbox: list[float] | None = None
+    near: Near | None = None
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+
+
+def spatial_conditions(column, spatial: SpatialFilter) -> list[ColumnElement[bool]]:
+    conditions = []
+    if spatial.intersects is not None:
+        shape = from_shape(parse_geometry(spatial.intersects, spatial.crs, field="intersects"), srid=4326)
+        conditions.append(func.ST_Intersects(column, shape))
+    if spatial.within is not None:
+        shape = from_shape(parse_geometry(spatial.within, spatial.crs, field="within"), srid=4326)
+        conditions.append(func.ST_Within(column, shape))
+    if spatial.bbox is not None:
+        envelope = func.ST_MakeEnvelope(*_check_bbox(spatial.bbox), 4326)
+        conditions.append(column.op("&&")(envelope))
+        conditions.append(func.ST_Intersects(column, envelope))
+    if spatial.near is not None:
+        conditions.append(within_meters(column, spatial.near, spatial.crs))
+    return conditions
+
+
+def within_meters(column, near: Near, crs: CoordinateSystem = CoordinateSystem.WGS84, *,
+                  field: str = "near.point") -> ColumnElement[bool]:
+    if not (isinstance(near.meters, (int, float)) and 0 < near.meters <= MAX_NEAR_METERS):
+        raise ValidationFailed(f"距离应在 0 到 {MAX_NEAR_METERS} 米之间 / meters must be greater than 0 and "
+                               f"at most {MAX_NEAR_METERS}", field="meters")
+    point = from_shape(parse_geometry(near.point, crs, field=field), srid=4326)
+    return func.ST_DWithin(cast(column, Geography), cast(point, Geography), near.meters)
+
+
+def distance_meters(column, geometry: object, crs: CoordinateSystem = CoordinateSystem.WGS84):
+    shape = from_shape(parse_geometry(geometry, crs, field="geometry"), srid=4326)
+    return func.ST_Distance(cast(column, Geography), cast(shape, Geography))
+
+
+def _check_bbox(bbox: list[float]) -> list[float]:
+    if len(bbox) != 4 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bbox):
+        raise ValidationFailed("bbox 应为 [最小经度, 最小纬度, 最大经度, 最大纬度] / bbox is "
+                               "[minLon, minLat, maxLon, maxLat]", field="bbox")
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise ValidationFailed("bbox 范围无效 / bbox corners are out of range or out of order", field="bbox")
+    return bbox

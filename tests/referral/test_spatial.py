@@ -1,0 +1,91 @@
+"""Spatial filters on referrals, and possible duplicates near a place; both stay scoped."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import error_codes, graphql
+
+SUBMIT = "mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id } }"
+LIST = "query($filter: ReferralFilter) { referrals(filter: $filter) { totalCount edges { node { title } } } }"
+NEAR = """query($g: GeoJSON!, $m: Float!) { referralsNear(geometry: $g, meters: $m) {
+  distanceMeters referral { title } } }"""
+
+
+def point(lon: float, lat: float) -> dict:
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+@pytest.fixture
+async def places(client, world):
+    """Agency A: a pit polygon, a point 300 m east of the pit, a river line far north.
+    Agency B: a point right beside A's pit."""
+    pit = {"type": "Polygon", "coordinates": [[[113.20, 34.50], [113.21, 34.50], [113.21, 34.51],
+                                                [113.20, 34.51], [113.20, 34.50]]]}
+    river = {"type": "LineString", "coordinates": [[113.1, 34.9], [113.3, 34.95]]}
+    for title, geometry, user in (("pit", pit, "liaison-a"), ("east", point(113.2133, 34.505), "liaison-a"),
+                                  ("river", river, "liaison-a"), ("b-pit", point(113.205, 34.505), "liaison-b")):
+        body = await graphql(client, SUBMIT, {"input": {"domain": "ECOLOGY_RESOURCES", "title": title,
+                                                        "facts": "事实", "geometry": geometry}},
+                             world.tokens[user])
+        assert "errors" not in body, body
+
+
+async def titles(client, token, filter) -> set[str]:
+    body = await graphql(client, LIST, {"filter": filter}, token)
+    assert "errors" not in body, body
+    return {edge["node"]["title"] for edge in body["data"]["referrals"]["edges"]}
+
+
+async def test_bbox_intersects_within(client, world, places):
+    token = world.tokens["prosecutor-1"]
+    assert await titles(client, token, {"bbox": [113.19, 34.49, 113.212, 34.52]}) == {"pit", "b-pit"}
+    area = {"type": "Polygon", "coordinates": [[[113.0, 34.8], [113.5, 34.8], [113.5, 35.0], [113.0, 35.0],
+                                                 [113.0, 34.8]]]}
+    assert await titles(client, token, {"intersects": area}) == {"river"}
+    assert await titles(client, token, {"within": area}) == {"river"}
+    small = {"type": "Polygon", "coordinates": [[[113.0, 34.9], [113.2, 34.9], [113.2, 35.0], [113.0, 35.0],
+                                                  [113.0, 34.9]]]}
+    assert await titles(client, token, {"intersects": small}) == {"river"}
+    assert await titles(client, token, {"within": small}) == set()  # the river runs on beyond it
+
+
+async def test_near_uses_metres_on_the_ellipsoid(client, world, places):
+    token = world.tokens["prosecutor-1"]
+    # "east" is about 300 m from the pit's east edge and 1.2 km from the pit's west edge.
+    assert await titles(client, token, {"near": {"point": point(113.21, 34.505), "meters": 400}}) == \
+        {"pit", "east"}
+    assert await titles(client, token, {"near": {"point": point(113.21, 34.505), "meters": 10}}) == {"pit"}
+
+
+async def test_spatial_filters_stay_inside_the_scope(client, world, places):
+    assert await titles(client, world.tokens["liaison-b"], {"bbox": [113.0, 34.0, 114.0, 35.0]}) == {"b-pit"}
+    assert await titles(client, world.tokens["prosecutor-2"], {"bbox": [113.0, 34.0, 114.0, 35.0]}) == set()
+
+
+async def test_possible_duplicates_nearest_first(client, world, places):
+    body = await graphql(client, NEAR, {"g": point(113.206, 34.505), "m": 1000}, world.tokens["prosecutor-1"])
+    rows = body["data"]["referralsNear"]
+    assert [row["referral"]["title"] for row in rows] == ["pit", "b-pit", "east"]
+    assert rows[0]["distanceMeters"] == 0  # inside the pit
+    assert 80 < rows[1]["distanceMeters"] < 100
+    # A liaison is told only about its own agency's referrals.
+    body = await graphql(client, NEAR, {"g": point(113.206, 34.505), "m": 1000}, world.tokens["liaison-b"])
+    assert [row["referral"]["title"] for row in body["data"]["referralsNear"]] == ["b-pit"]
+
+
+@pytest.mark.parametrize("filter, field", [
+    ({"bbox": [113.2, 34.5, 113.1, 34.6]}, "bbox"),
+    ({"bbox": [1, 2, 3]}, "bbox"),
+    ({"near": {"point": point(113.2, 34.5), "meters": -5}}, "meters"),
+    ({"near": {"point": point(113.2, 34.5), "meters": 1e9}}, "meters"),
+])
+async def test_bad_spatial_filters_say_which_field(client, world, filter, field):
+    body = await graphql(client, LIST, {"filter": filter}, world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == field
+
+
+async def test_invalid_filter_geometry(client, world):
+    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    body = await graphql(client, LIST, {"filter": {"intersects": bowtie}}, world.tokens["admin"])
+    assert error_codes(body) == ["INVALID_GEOMETRY"] and body["errors"][0]["extensions"]["field"] == "intersects"

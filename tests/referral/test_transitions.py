@@ -1,0 +1,67 @@
+"""The referral state machine: allowed moves, refused ones, and the audit trail."""
+
+from __future__ import annotations
+
+from referral.flows import REFERRAL_TRANSITIONS, ReferralStatus
+from tests.conftest import error_codes, graphql
+
+SUBMIT = "mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id } }"
+WITHDRAW = "mutation($id: ID!, $reason: String!) { withdrawReferral(id: $id, reason: $reason) { status } }"
+REGISTER = "mutation($id: ID!) { registerReferral(id: $id) { status } }"
+HISTORY = "query($id: ID!) { referral(id: $id) { status history { action fromStatus toStatus actorName reason } } }"
+
+
+async def submitted(client, world, user="liaison-a") -> str:
+    body = await graphql(client, SUBMIT, {"input": {"domain": "STATE_PROPERTY", "title": "国有资产低价处置",
+                                                    "facts": "事实", "geometry": {"type": "Point",
+                                                                                 "coordinates": [113.2, 34.5]}}},
+                         world.tokens[user])
+    return body["data"]["submitReferral"]["id"]
+
+
+async def test_register_then_no_withdrawal(client, world):
+    referral_id = await submitted(client, world)
+    body = await graphql(client, REGISTER, {"id": referral_id}, world.tokens["prosecutor-1"])
+    assert body["data"]["registerReferral"]["status"] == "REGISTERED"
+    refused = await graphql(client, WITHDRAW, {"id": referral_id, "reason": "误报"}, world.tokens["liaison-a"])
+    assert error_codes(refused) == ["INVALID_TRANSITION"]
+    again = await graphql(client, REGISTER, {"id": referral_id}, world.tokens["prosecutor-1"])
+    assert error_codes(again) == ["INVALID_TRANSITION"]
+    history = await graphql(client, HISTORY, {"id": referral_id}, world.tokens["liaison-a"])
+    assert history["data"]["referral"]["history"] == [
+        {"action": "submit", "fromStatus": None, "toStatus": "SUBMITTED", "actorName": "liaison-a", "reason": None},
+        {"action": "register", "fromStatus": "SUBMITTED", "toStatus": "REGISTERED", "actorName": "prosecutor-1",
+         "reason": None},
+    ]
+
+
+async def test_withdraw_needs_a_reason_and_the_right_role(client, world):
+    referral_id = await submitted(client, world)
+    assert error_codes(await graphql(client, WITHDRAW, {"id": referral_id, "reason": " "},
+                                     world.tokens["liaison-a"])) == ["VALIDATION"]
+    assert error_codes(await graphql(client, WITHDRAW, {"id": referral_id, "reason": "误报"},
+                                     world.tokens["prosecutor-1"])) == ["FORBIDDEN"]
+    body = await graphql(client, WITHDRAW, {"id": referral_id, "reason": "误报"}, world.tokens["liaison-a"])
+    assert body["data"]["withdrawReferral"]["status"] == "WITHDRAWN"
+    assert error_codes(await graphql(client, REGISTER, {"id": referral_id},
+                                     world.tokens["prosecutor-1"])) == ["INVALID_TRANSITION"]
+    history = await graphql(client, HISTORY, {"id": referral_id}, world.tokens["prosecutor-1"])
+    assert history["data"]["referral"]["history"][-1]["reason"] == "误报"
+
+
+async def test_out_of_scope_actors_get_not_found(client, world):
+    referral_id = await submitted(client, world)
+    assert error_codes(await graphql(client, WITHDRAW, {"id": referral_id, "reason": "x"},
+                                     world.tokens["liaison-b"])) == ["NOT_FOUND"]
+    assert error_codes(await graphql(client, REGISTER, {"id": referral_id},
+                                     world.tokens["prosecutor-2"])) == ["NOT_FOUND"]
+    status = await graphql(client, HISTORY, {"id": referral_id}, world.tokens["liaison-a"])
+    assert status["data"]["referral"]["status"] == "SUBMITTED"
+
+
+def test_every_status_is_reachable_from_submission():
+    reachable = {ReferralStatus.SUBMITTED}
+    for transition in REFERRAL_TRANSITIONS:
+        if transition.source in reachable:
+            reachable.add(transition.target)
+    assert reachable == set(ReferralStatus)
