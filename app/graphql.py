@@ -8,8 +8,7 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError
-from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaxTokensLimiter,
-                                   ParserCache, SchemaExtension, ValidationCache)
+from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.fastapi import GraphQLRouter
 from strawberry.tools import merge_types
@@ -17,7 +16,7 @@ from strawberry.tools import merge_types
 from agencies.api import AgencyMutation, AgencyQuery
 from app import unit_of_work
 from app.errors import AppError, StorageUnavailable
-from app.limits import document_limit_rules
+from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.settings import ApiSettings
 from geo.types import SCALARS
 from referral.api import ReferralMutation, ReferralQuery
@@ -101,15 +100,14 @@ class PlatformSchema(strawberry.Schema):
         return None
 
 
-def build_schema(api: ApiSettings, *, production: bool) -> PlatformSchema:
-    limit_rules = document_limit_rules(api.max_query_depth, api.max_aliases)
-    extensions = [
-        RequestTransaction,
-        lambda: MaxTokensLimiter(max_token_count=api.max_tokens),
-        lambda: ParserCache(maxsize=256),
-        lambda: AddValidationRules(list(limit_rules)),
-        lambda: ValidationCache(maxsize=256),
-    ]
+def build_schema(api: ApiSettings, *, production: bool, document_limits: bool = True) -> PlatformSchema:
+    """`document_limits=False` exists for the benchmark's baseline only."""
+    if document_limits:
+        limit_rules = document_limit_rules(api.max_query_depth, api.max_aliases)
+        extensions = [RequestTransaction, lambda: LimitedParserCache(api.max_tokens),
+                      lambda: LimitedValidationCache(limit_rules)]
+    else:
+        extensions = [RequestTransaction, ParserCache, ValidationCache]
     if production:
         extensions.append(DisableIntrospection)
     return PlatformSchema(query=Query, mutation=Mutation, extensions=extensions,

@@ -6,8 +6,11 @@ QueryDepthLimiter and MaxAliasesLimiter build fresh rule classes per request and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from graphql import (FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode,
                      OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule)
+from strawberry.extensions import ParserCache, ValidationCache
 
 
 def _measure(selection_set: SelectionSetNode | None, context: ValidationContext,
@@ -49,3 +52,29 @@ def document_limit_rules(max_depth: int, max_aliases: int) -> tuple[type[Validat
                     node))
 
     return (DocumentLimits,)
+
+
+class LimitedParserCache(ParserCache):
+    """strawberry's parser cache, parsing with a token cap. The cap rides on a hook that runs
+    anyway: a separate MaxTokensLimiter extension would cost a hook of its own per request."""
+
+    def __init__(self, max_tokens: int, maxsize: int = 256):
+        super().__init__(maxsize=maxsize)
+        self.max_tokens = max_tokens
+
+    def on_parse(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield from super().on_parse()
+
+
+class LimitedValidationCache(ValidationCache):
+    """strawberry's validation cache, validating with the document-limit rules as well; the rules
+    are the same classes on every request, so a repeated document is a cache hit."""
+
+    def __init__(self, rules: tuple[type[ValidationRule], ...], maxsize: int = 256):
+        super().__init__(maxsize=maxsize)
+        self.rules = rules
+
+    def on_validate(self) -> Iterator[None]:
+        self.execution_context.validation_rules = self.execution_context.validation_rules + self.rules
+        yield from super().on_validate()

@@ -8,6 +8,7 @@ import getpass
 import logging
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from alembic import command
@@ -26,6 +27,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.attributes["url"] = settings.db.url
+    config.attributes["configure_logger"] = False  # keep this command's logging as it is
     command.upgrade(config, revision)
 
 
@@ -72,6 +74,19 @@ async def create_admin(settings: Settings, username: str, password: str) -> None
         await engine.dispose()
 
 
+async def sweep_orphans(settings: Settings, older_than: timedelta) -> list[str]:
+    from evidence.service import sweep_orphans as sweep
+
+    engine = make_engine(settings.db)
+    store = EvidenceStore(settings.storage)
+    try:
+        async with make_session_factory(engine)() as session:
+            return await sweep(session, store=store, older_than=older_than)
+    finally:
+        store.close()
+        await engine.dispose()
+
+
 def export_schema(path: Path = ROOT / "schema.graphql") -> None:
     from app.graphql import schema_sdl
 
@@ -88,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("ensure-bucket")
     commands.add_parser("load-demo")
     commands.add_parser("export-schema", help="write schema.graphql from the code")
+    sweep = commands.add_parser("sweep-orphans", help="remove stored objects no evidence row owns")
+    sweep.add_argument("--older-than-minutes", type=int, default=60)
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
     args = parser.parse_args(argv)
@@ -107,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         loaded = asyncio.run(load_demo(settings))
         logger.info("demo data %s", "loaded" if loaded else "already present")
+    if args.command == "sweep-orphans":
+        removed = asyncio.run(sweep_orphans(settings, timedelta(minutes=args.older_than_minutes)))
+        logger.info("removed %d orphaned object versions%s", len(removed),
+                    (": " + ", ".join(removed)) if removed else "")
     if args.command == "create-admin":
         password = os.environ.get("PIL_ADMIN_PASSWORD") or getpass.getpass("password: ")
         asyncio.run(create_admin(settings, args.username, password))

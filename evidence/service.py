@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from referral.models import Referral
 # Who may open evidence contents. Assessors score from the records, not the files (DOMAIN.md);
 # administrators run accounts, not cases.
 CONTENT_ROLES = frozenset({Role.AGENCY_LIAISON, Role.PROSECUTOR})
+EVIDENCE_PREFIX = "referrals/"
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
     media_type = sniff_media_type(head, field=field)
 
     evidence_id = uuid.uuid4()
-    key = f"referrals/{referral_id}/{evidence_id}"
+    key = f"{EVIDENCE_PREFIX}{referral_id}/{evidence_id}"
     reader = _HashingReader(incoming.stream, max_bytes, field)
     put = await store.put_stream(key, reader, content_type=media_type,
                                  metadata={"filename": filename.encode("unicode_escape").decode()})
@@ -131,3 +133,21 @@ async def open_evidence_content(session: AsyncSession, *, principal: Principal, 
     session.add(CustodyEvent(evidence_id=evidence.id, action=CustodyAction.DOWNLOADED,
                              **_actor_columns(principal)))
     return evidence, chunks
+
+
+async def sweep_orphans(session: AsyncSession, *, store: EvidenceStore, older_than: timedelta) -> list[str]:
+    """Remove stored evidence versions that no evidence row owns — what escaped a failed request
+    whose own clean-up also failed. Only versions older than `older_than`, so an upload still
+    waiting for its commit is left alone. Returns the keys removed."""
+    owned = {(key, version) for key, version in
+             (await session.execute(select(Evidence.object_key, Evidence.version_id))).all()}
+    cutoff = datetime.now(timezone.utc) - older_than
+    removed = []
+    for version in await store.list_versions(EVIDENCE_PREFIX):
+        if (version.key, version.version_id) in owned:
+            continue
+        if version.last_modified is not None and version.last_modified > cutoff:
+            continue
+        await store.delete_version(version.key, version.version_id)
+        removed.append(version.key)
+    return removed

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, TypeVar
 
 import urllib3
@@ -24,6 +25,13 @@ from app.settings import StorageSettings
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 PART_SIZE = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    key: str
+    version_id: str | None
+    last_modified: datetime | None
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,15 @@ class EvidenceStore:
                 response.release_conn()
 
         return chunks()
+
+    async def list_versions(self, prefix: str) -> list[StoredVersion]:
+        def collect() -> list[StoredVersion]:
+            return [StoredVersion(key=item.object_name, version_id=item.version_id,
+                                  last_modified=item.last_modified)
+                    for item in self.client.list_objects(self.bucket, prefix=prefix, recursive=True,
+                                                         include_version=True)]
+
+        return await self._run(collect)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
