@@ -29,8 +29,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
+from devstack.process import ManagedService, log_tail
 from devstack.ports import (
     LOOPBACK,
     DevstackError,
@@ -62,14 +62,8 @@ def find_weed() -> Path:
     )
 
 
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"(no log at {path})"
 
-
-class SeaweedS3:
+class SeaweedS3(ManagedService):
     """`weed mini` with its S3 gateway on 127.0.0.1:`s3_port`, one identity with all rights.
 
     Data and the log (`weed.log`) live in `data_dir`, which persists across runs.
@@ -174,18 +168,6 @@ class SeaweedS3:
             for leftover in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
                 leftover.unlink(missing_ok=True)
 
-    def __enter__(self) -> SeaweedS3:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def _write_identities(self) -> None:
         identities = {
             "identities": [
@@ -209,7 +191,7 @@ class SeaweedS3:
             if returncode is not None:
                 raise DevstackError(
                     f"SeaweedFS exited with code {returncode} while starting on port "
-                    f"{self.s3_port}\n--- last lines of {self.log_file} ---\n{_tail(self.log_file)}"
+                    f"{self.s3_port}\n--- last lines of {self.log_file} ---\n{log_tail(self.log_file)}"
                 )
             try:
                 with _NO_PROXY_OPENER.open(f"{self.url}/healthz", timeout=1) as response:
@@ -221,6 +203,6 @@ class SeaweedS3:
                 raise DevstackError(
                     f"SeaweedFS S3 on port {self.s3_port} was not healthy within "
                     f"{self.start_timeout:.0f}s\n--- last lines of {self.log_file} ---\n"
-                    f"{_tail(self.log_file)}"
+                    f"{log_tail(self.log_file)}"
                 )
             time.sleep(0.1)

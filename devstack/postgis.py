@@ -17,9 +17,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import quote
 
+from devstack.process import ManagedService, log_tail
 from devstack.ports import LOOPBACK, DevstackError, require_free_port
 
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -46,14 +46,8 @@ def find_pg_bindir() -> Path:
     )
 
 
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"(no log at {path})"
 
-
-class PostgisCluster:
+class PostgisCluster(ManagedService):
     """Start/stop a PostgreSQL cluster on 127.0.0.1:`port` with superuser `postgres`/`password`.
 
     `fast=True` turns off fsync, synchronous_commit and full_page_writes: a crash may lose or
@@ -143,7 +137,7 @@ class PostgisCluster:
         if result.returncode != 0:
             raise DevstackError(
                 f"PostgreSQL did not start on port {self.port}:\n{result.stdout}{result.stderr}"
-                f"\n--- last lines of {self.log_file} ---\n{_tail(self.log_file)}"
+                f"\n--- last lines of {self.log_file} ---\n{log_tail(self.log_file)}"
             )
         self._wait_until_ready()
 
@@ -167,18 +161,6 @@ class PostgisCluster:
         if exists.strip() != "1":
             self._psql("postgres", f'CREATE DATABASE "{name}"')
         self._psql(name, "CREATE EXTENSION IF NOT EXISTS postgis")
-
-    def __enter__(self) -> PostgisCluster:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals --------------------------------------------------------------------
 
@@ -268,7 +250,7 @@ class PostgisCluster:
                 raise DevstackError(
                     f"PostgreSQL on port {self.port} did not accept connections within "
                     f"{self.start_timeout:.0f}s\n--- last lines of {self.log_file} ---\n"
-                    f"{_tail(self.log_file)}"
+                    f"{log_tail(self.log_file)}"
                 )
             time.sleep(0.1)
 
