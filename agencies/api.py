@@ -8,7 +8,7 @@ from strawberry.types import Info
 from agencies import auth, service
 from agencies.models import UserAccount
 from agencies.types import (Agency, ApiKey, CreateAgencyInput, CreateJurisdictionInput, CreateUserInput,
-                            IssuedApiKey, Jurisdiction, LoginResult, User, Viewer)
+                            IssuedApiKey, Jurisdiction, LoginResult, Role, User, Viewer)
 
 
 @strawberry.type
@@ -37,6 +37,12 @@ class AgencyQuery:
     async def agency(self, info: Info, id: strawberry.ID) -> Agency:
         return Agency.from_model(await service.get_agency(
             info.context.session, principal=info.context.principal, agency_id=id))
+
+    @strawberry.field(description="Accounts, for administrators.")
+    async def users(self, info: Info, role: Role | None = None, agency_id: strawberry.ID | None = None) -> list[User]:
+        rows = await service.list_users(info.context.session, principal=info.context.principal, role=role,
+                                        agency_id=agency_id)
+        return [User.from_model(row) for row in rows]
 
     @strawberry.field(description="An agency's API keys (administrators and the agency's liaisons).")
     async def api_keys(self, info: Info, agency_id: strawberry.ID) -> list[ApiKey]:

@@ -69,11 +69,11 @@ async def list_jurisdictions(session: AsyncSession, *, principal: Principal) -> 
     return list(await session.scalars(select(Jurisdiction).order_by(Jurisdiction.code)))
 
 
-async def get_jurisdiction_by_code(session: AsyncSession, code: str) -> Jurisdiction:
+async def get_jurisdiction_by_code(session: AsyncSession, code: str, *,
+                                   field: str = "jurisdictionCode") -> Jurisdiction:
     jurisdiction = await session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
     if jurisdiction is None:
-        raise NotFound(f"行政区划 {code} 不存在 / no jurisdiction with code {code}",
-                       field="jurisdictionCode")
+        raise NotFound(f"行政区划 {code} 不存在 / no jurisdiction with code {code}", field=field)
     return jurisdiction
 
 
@@ -97,7 +97,7 @@ async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
                                field="code")
     parent = None
     if data.parent_code:
-        parent = await get_jurisdiction_by_code(session, data.parent_code)
+        parent = await get_jurisdiction_by_code(session, data.parent_code, field="parentCode")
         if not data.code.startswith(_code_stem(parent)):
             raise ValidationFailed(
                 f"代码 {data.code} 不属于上级 {parent.code} / code {data.code} does not lie under "
@@ -205,6 +205,18 @@ async def create_user(session: AsyncSession, *, principal: Principal, data: NewU
     session.add(user)
     await _flush_unique(session, f"用户名 {username}")
     return user
+
+
+async def list_users(session: AsyncSession, *, principal: Principal, role: Role | None = None,
+                     agency_id: str | None = None) -> list[UserAccount]:
+    require_user(principal)
+    require_role(principal, Role.ADMIN)
+    query = select(UserAccount).order_by(UserAccount.username)
+    if role is not None:
+        query = query.where(UserAccount.role == role)
+    if agency_id is not None:
+        query = query.where(UserAccount.agency_id == _parse_id(agency_id))
+    return list(await session.scalars(query))
 
 
 async def _required_reference(session: AsyncSession, model, value: str | None, field: str) -> uuid.UUID:
