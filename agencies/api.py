@@ -55,8 +55,9 @@ class AgencyQuery:
 class AgencyMutation:
     @strawberry.mutation(description="Exchange a username and password for a bearer token.")
     async def login(self, info: Info, username: str, password: str) -> LoginResult:
-        user = await auth.authenticate(info.context.session, username=username, password=password)
-        token, expires_at = auth.issue_token(info.context.settings.auth, user)
+        user, token, expires_at = await auth.login(
+            info.context.session, settings=info.context.settings.auth,
+            throttle=info.context.resources.login_throttle, username=username, password=password)
         return LoginResult(token=token, expires_at=expires_at, user=User.from_model(user))
 
     @strawberry.mutation

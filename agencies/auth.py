@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.models import ApiKey, Jurisdiction, Procuratorate, Role, UserAccount
 from agencies.principal import Principal
+from agencies.throttle import LoginThrottle
 from app.db import utcnow
 from app.errors import Unauthenticated
 from app.settings import AuthSettings
@@ -41,6 +42,22 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _password_hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def login(session: AsyncSession, *, settings: AuthSettings, throttle: LoginThrottle, username: str,
+                password: str) -> tuple[UserAccount, str, datetime]:
+    """The account and a fresh token for it, or Unauthenticated (or RateLimited while a username
+    is being guessed at)."""
+    username = username.strip().lower()
+    throttle.check(username)
+    try:
+        user = await authenticate(session, username=username, password=password)
+    except Unauthenticated:
+        throttle.record_failure(username)
+        raise
+    throttle.record_success(username)
+    token, expires_at = issue_token(settings, user)
+    return user, token, expires_at
 
 
 async def authenticate(session: AsyncSession, *, username: str, password: str) -> UserAccount:

@@ -15,6 +15,7 @@ from strawberry.fastapi import BaseContext
 
 from agencies.auth import principal_from_bearer
 from agencies.principal import Principal
+from agencies.throttle import LoginThrottle
 from app import unit_of_work
 from app.errors import Unauthenticated
 from app.settings import Settings
@@ -29,6 +30,7 @@ class Resources:
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
     store: EvidenceStore
+    login_throttle: LoginThrottle
 
 
 class Context(BaseContext):

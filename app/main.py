@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from agencies.throttle import LoginThrottle
 from app.context import Resources, get_context
 from app.db import make_engine, make_session_factory
 from app.errors import AppError, PayloadTooLarge, Unauthenticated, ValidationFailed
@@ -31,13 +32,21 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})["request_id"] = uuid.uuid4().hex
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_request_id(message) -> None:
+            # Returned to the client so a support request can point at the server's log lines.
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         problem = self._problem(scope, headers)
         if problem is not None:
-            await error_response(problem)(scope, receive, send)
+            await error_response(problem)(scope, receive, send_with_request_id)
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, send_with_request_id)
 
     def _problem(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
         if scope["method"] != "POST":
@@ -63,8 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         engine = make_engine(settings.db)
         store = EvidenceStore(settings.storage)
+        throttle = LoginThrottle(settings.auth.max_failed_logins, settings.auth.failed_login_window_seconds)
         app.state.resources = Resources(settings=settings, engine=engine,
-                                        session_factory=make_session_factory(engine), store=store)
+                                        session_factory=make_session_factory(engine), store=store,
+                                        login_throttle=throttle)
         try:
             yield
         finally:

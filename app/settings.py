@@ -51,6 +51,8 @@ class AuthSettings(BaseSettings):
     token_secret: str = DEMO_TOKEN_SECRET
     token_ttl_seconds: int = 8 * 3600
     token_issuer: str = "pil-referral"
+    max_failed_logins: int = 5
+    failed_login_window_seconds: int = 15 * 60
 
 
 class ApiSettings(BaseSettings):

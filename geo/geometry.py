@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from coordTransform import bd09_to_gcj02, gcj02_to_wgs84, wgs84_to_gcj02
+from coordTransform import bd09_to_gcj02, gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_gcj02
 from pyproj import Geod
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -94,30 +94,33 @@ def _check_rings_closed(value: dict, field: str) -> None:
                     "4 positions", field=field)
 
 
-def gcj02_point_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
-    """GCJ-02 has no closed-form inverse; the library's one-step estimate is off by about a metre,
-    so refine it against the exact forward transform until it is off by less than a millimetre."""
-    wgs_lon, wgs_lat = gcj02_to_wgs84(lon, lat)
-    for _ in range(5):
-        forward_lon, forward_lat = wgs84_to_gcj02(wgs_lon, wgs_lat)
-        d_lon, d_lat = forward_lon - lon, forward_lat - lat
-        if abs(d_lon) < 1e-9 and abs(d_lat) < 1e-9:
+def _invert(forward, estimate, lon: float, lat: float) -> tuple[float, float]:
+    """Invert an offset transform that has no closed-form inverse: start from the library's
+    estimate (off by up to a metre) and correct it against the exact forward transform until it
+    is off by less than a millimetre."""
+    x, y = estimate(lon, lat)
+    for _ in range(8):
+        forward_x, forward_y = forward(x, y)
+        d_x, d_y = forward_x - lon, forward_y - lat
+        if abs(d_x) < 1e-9 and abs(d_y) < 1e-9:
             break
-        wgs_lon, wgs_lat = wgs_lon - d_lon, wgs_lat - d_lat
-    return wgs_lon, wgs_lat
+        x, y = x - d_x, y - d_y
+    return x, y
+
+
+def offset_point_to_wgs84(lon: float, lat: float, crs: CoordinateSystem) -> tuple[float, float]:
+    if crs is CoordinateSystem.BD09:
+        lon, lat = _invert(gcj02_to_bd09, bd09_to_gcj02, lon, lat)
+    return _invert(wgs84_to_gcj02, gcj02_to_wgs84, lon, lat)
 
 
 def to_wgs84(geometry: BaseGeometry, crs: CoordinateSystem) -> BaseGeometry:
     if crs in (CoordinateSystem.WGS84, CoordinateSystem.CGCS2000):
         return geometry
 
-    def convert(lon: float, lat: float) -> tuple[float, float]:
-        if crs is CoordinateSystem.BD09:
-            lon, lat = bd09_to_gcj02(lon, lat)
-        return gcj02_point_to_wgs84(lon, lat)
-
     def transform(points: np.ndarray) -> np.ndarray:
-        return np.array([convert(float(lon), float(lat)) for lon, lat in points], dtype=float)
+        return np.array([offset_point_to_wgs84(float(lon), float(lat), crs) for lon, lat in points],
+                        dtype=float)
 
     return shapely.transform(geometry, transform)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import jwt
+import pytest
 
 from tests.conftest import LOGIN, PASSWORD, error_codes, graphql
 
@@ -111,3 +112,33 @@ async def test_liaison_cannot_touch_another_agencys_keys(client, world):
                                      world.tokens["liaison-b"])) == ["NOT_FOUND"]
     assert error_codes(await graphql(client, "query($a: ID!) { apiKeys(agencyId: $a) { prefix } }",
                                      {"a": world.ids["agency:A"]}, world.tokens["liaison-b"])) == ["NOT_FOUND"]
+
+
+async def test_repeated_failed_logins_are_rate_limited(client, world, resources):
+    throttle = resources.login_throttle
+    try:
+        for _ in range(throttle.max_failures):
+            body = await graphql(client, LOGIN, {"username": "liaison-c", "password": "guess-guess-guess"})
+            assert error_codes(body) == ["UNAUTHENTICATED"]
+        body = await graphql(client, LOGIN, {"username": "liaison-c", "password": PASSWORD})
+        assert error_codes(body) == ["RATE_LIMITED"]
+        assert body["errors"][0]["extensions"]["retryAfterSeconds"] > 0
+        # Other accounts are not affected.
+        other = await graphql(client, LOGIN, {"username": "liaison-a", "password": PASSWORD})
+        assert "errors" not in other
+    finally:
+        throttle.record_success("liaison-c")
+
+
+def test_the_throttle_window_slides():
+    from agencies.throttle import LoginThrottle
+    from app.errors import RateLimited
+
+    now = [1000.0]
+    throttle = LoginThrottle(max_failures=2, window_seconds=60, clock=lambda: now[0])
+    throttle.record_failure("u")
+    throttle.record_failure("u")
+    with pytest.raises(RateLimited):
+        throttle.check("u")
+    now[0] += 61
+    throttle.check("u")  # the failures have aged out

@@ -79,6 +79,12 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(clien
     assert any(request_id in record.getMessage() for record in caplog.records)
 
 
+async def test_every_response_carries_its_request_id(client):
+    first, second = await client.get("/healthz"), await client.get("/healthz")
+    assert len(first.headers["x-request-id"]) == 32
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
 async def test_production_hides_introspection_and_graphiql(settings):
     import httpx
 
