@@ -6,10 +6,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from agencies.models import Agency, Jurisdiction
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from app import unit_of_work
+from app.clock import end_of_day, start_of_day, today
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
 from evidence.service import IncomingFile, store_evidence
@@ -110,7 +111,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         raise ValidationFailed(f"未知的线索领域 {data.domain_code} / unknown domain {data.domain_code}",
                                field="domain")
     geometry = parse_geometry(data.geometry, data.crs)
-    if data.found_on and data.found_on > date.today():
+    if data.found_on and data.found_on > today():
         raise ValidationFailed("发现日期不能晚于今天 / foundOn cannot be in the future", field="foundOn")
     agency = await session.get(Agency, principal.agency_id)
     referral = Referral(
@@ -183,17 +184,13 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
             Jurisdiction.code.like(filters.jurisdiction_code.rstrip("0") + "%"))
         query = query.where(Referral.jurisdiction_id.in_(subtree))
     if filters.submitted_from:
-        query = query.where(Referral.submitted_at >= _start_of(filters.submitted_from))
+        query = query.where(Referral.submitted_at >= start_of_day(filters.submitted_from))
     if filters.submitted_to:
-        query = query.where(func.date(Referral.submitted_at) <= filters.submitted_to)
+        query = query.where(Referral.submitted_at < end_of_day(filters.submitted_to))
     for condition in spatial_conditions(Referral.geometry, filters.spatial):
         query = query.where(condition)
     return await paginate(session, query, at_column=Referral.submitted_at, id_column=Referral.id,
                           request=page)
-
-
-def _start_of(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day)
 
 
 MAX_NEAR_RESULTS = 50

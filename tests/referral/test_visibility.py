@@ -127,3 +127,20 @@ async def test_each_role_sees_its_agencies(client, world, user):
 async def test_agencies_by_jurisdiction(client, world):
     body = await graphql(client, AGENCIES, {"code": "410102"}, world.tokens["admin"])
     assert [row["name"] for row in body["data"]["agencies"]] == ["机关C"]
+
+
+async def test_submission_dates_are_beijing_dates(client, world, referrals, resources):
+    from sqlalchemy import text
+
+    # Submitted at 23:30 UTC on 2026-03-01, which is 07:30 on 2026-03-02 in Beijing.
+    async with resources.session_factory() as session:
+        await session.execute(text("UPDATE referral SET submitted_at = '2026-03-01 23:30:00+00' WHERE id = :id"),
+                              {"id": referrals["A1"]})
+        await session.commit()
+    token = world.tokens["liaison-a"]
+    on_second = await graphql(client, LIST, {"filter": {"submittedFrom": "2026-03-02", "submittedTo": "2026-03-02"}},
+                              token)
+    assert [edge["node"]["title"] for edge in on_second["data"]["referrals"]["edges"]] == ["A1"]
+    on_first = await graphql(client, LIST, {"filter": {"submittedFrom": "2026-03-01", "submittedTo": "2026-03-01"}},
+                             token)
+    assert on_first["data"]["referrals"]["totalCount"] == 0
