@@ -32,7 +32,7 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def from_page(cls, page: Page, convert: Callable[[object], NodeT]) -> Connection[NodeT]:
-        edges = [Edge(cursor=cursor, node=convert(item)) for item, cursor in zip(page.items, page.cursors)]
+        edges = [Edge(cursor=cursor, node=convert(item)) for item, cursor in zip(page.items, page.cursors, strict=True)]
         return cls(total_count=page.total_count, edges=edges,
                    page_info=PageInfo(has_next_page=page.has_next_page,
                                       end_cursor=page.cursors[-1] if page.cursors else None))

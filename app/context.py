@@ -54,12 +54,6 @@ class Context(BaseContext):
             raise Unauthenticated()
         return self._principal
 
-    @property
-    def optional_principal(self) -> Principal | None:
-        if self._auth_error is not None:
-            raise self._auth_error
-        return self._principal
-
 
 def bearer_credential(request: Request) -> str | None:
     header = request.headers.get("authorization")

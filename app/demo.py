@@ -14,7 +14,6 @@ import zlib
 from dataclasses import dataclass
 from datetime import date
 
-from pyproj import Geod
 from shapely import affinity
 from shapely.geometry import LineString, Point, Polygon, box, mapping
 from sqlalchemy import select

@@ -17,8 +17,8 @@ from referral.types import NearbyReferral, Referral, ReferralDomain, ReferralFil
 class ReferralQuery:
     @strawberry.field(description="The domains a clue can be referred under.")
     async def referral_domains(self, info: Info) -> list[ReferralDomain]:
-        info.context.principal  # noqa: B018 -- signed-in users only
-        return [ReferralDomain.from_model(row) for row in await service.list_domains(info.context.session)]
+        rows = await service.list_domains(info.context.session, principal=info.context.principal)
+        return [ReferralDomain.from_model(row) for row in rows]
 
     @strawberry.field(description="Referrals the caller may see, newest first.")
     async def referrals(self, info: Info, filter: ReferralFilter | None = None, first: int | None = None,

@@ -234,6 +234,8 @@ async def status_history(session: AsyncSession, *, referral_ids: list[uuid.UUID]
     return history
 
 
-async def list_domains(session: AsyncSession) -> list[ReferralDomain]:
+async def list_domains(session: AsyncSession, *, principal: Principal) -> list[ReferralDomain]:
+    """The active domains; every signed-in principal may read them (resolving `principal` in the
+    caller is what requires a sign-in)."""
     return list(await session.scalars(select(ReferralDomain).where(ReferralDomain.is_active)
                                       .order_by(ReferralDomain.sort_order, ReferralDomain.code)))

@@ -25,7 +25,6 @@ from agencies.models import AgencyKind, JurisdictionLevel, Role
 from agencies.principal import Principal
 from agencies.uscc import check_character
 from app import unit_of_work
-from app.db import make_engine, make_session_factory
 from app.settings import Settings
 from geo.geometry import CoordinateSystem
 

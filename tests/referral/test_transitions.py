@@ -65,3 +65,11 @@ def test_every_status_is_reachable_from_submission():
         if transition.source in reachable:
             reachable.add(transition.target)
     assert reachable == set(ReferralStatus)
+
+
+async def test_domains_are_data_and_need_a_sign_in(client, world):
+    assert error_codes(await graphql(client, "{ referralDomains { code } }")) == ["UNAUTHENTICATED"]
+    body = await graphql(client, "{ referralDomains { code nameZh } }", token=world.tokens["liaison-a"])
+    codes = [row["code"] for row in body["data"]["referralDomains"]]
+    assert codes[:4] == ["ECOLOGY_RESOURCES", "FOOD_DRUG_SAFETY", "STATE_PROPERTY", "STATE_LAND_TRANSFER"]
+    assert "PERSONAL_INFORMATION" in codes
