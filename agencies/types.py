@@ -7,6 +7,7 @@ from datetime import datetime
 
 import strawberry
 from geoalchemy2.shape import to_shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from strawberry.types import Info
 
@@ -16,8 +17,7 @@ from agencies.models import Jurisdiction as JurisdictionModel
 from agencies.models import Procuratorate as ProcuratorateModel
 from agencies.scoping import visible_to
 from app.loaders import loader
-from geo.geometry import geodesic_area_m2
-from geo.types import CoordinateSystem, GeoJSON
+from geo.types import Areal, CoordinateSystem, GeoJSON
 
 Role = strawberry.enum(models.Role, description="What an account may do.")
 JurisdictionLevel = strawberry.enum(models.JurisdictionLevel)
@@ -81,7 +81,7 @@ class Procuratorate:
 
 
 @strawberry.type(description="An administrative division (GB/T 2260): a city or a district.")
-class Jurisdiction:
+class Jurisdiction(Areal):
     id: strawberry.ID
     code: str
     name: str
@@ -105,13 +105,12 @@ class Jurisdiction:
         row = await _procuratorate_byjurisdiction_loader(info).load(uuid.UUID(self.id))
         return Procuratorate.from_model(row) if row else None
 
-    @strawberry.field(description="The boundary, WGS84.")
-    def boundary(self) -> GeoJSON:
+    def shape(self) -> BaseGeometry:
         return to_shape(self.row.boundary)
 
-    @strawberry.field(description="Area inside the boundary on the WGS84 ellipsoid, in km².")
-    def area_square_kilometers(self) -> float:
-        return geodesic_area_m2(to_shape(self.row.boundary)) / 1_000_000
+    @strawberry.field(description="The boundary, WGS84.")
+    def boundary(self) -> GeoJSON:
+        return self.shape()
 
 
 @strawberry.type(description="An administrative law-enforcement agency (行政执法机关).")

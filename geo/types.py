@@ -9,7 +9,7 @@ from graphql import ValueNode, value_from_ast_untyped
 from shapely.geometry.base import BaseGeometry
 
 from geo.geometry import CoordinateSystem as CoordinateSystemEnum
-from geo.geometry import to_geojson
+from geo.geometry import geodesic_area_m2, square_meters_to_hectares, square_meters_to_mu, to_geojson
 
 GeoJSON = NewType("GeoJSON", object)
 
@@ -40,3 +40,23 @@ CoordinateSystem = strawberry.enum(
     description="Coordinate system of an input geometry; the server stores WGS84.")
 
 SCALARS = {GeoJSON: GEOJSON_SCALAR}
+
+
+@strawberry.interface(description="Something with a place on the map and, for polygons, an area "
+                                  "measured on the WGS84 ellipsoid (0 for points and lines).")
+class Areal:
+    def shape(self) -> BaseGeometry:
+        """The object's geometry; each implementing type says where it keeps it."""
+        raise TypeError(f"{type(self).__name__} must define shape()")
+
+    @strawberry.field
+    def area_square_meters(self) -> float:
+        return geodesic_area_m2(self.shape())
+
+    @strawberry.field
+    def area_hectares(self) -> float:
+        return square_meters_to_hectares(geodesic_area_m2(self.shape()))
+
+    @strawberry.field(description="Area in mu (亩, 1 mu = 10000/15 m²).")
+    def area_mu(self) -> float:
+        return square_meters_to_mu(geodesic_area_m2(self.shape()))

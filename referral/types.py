@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import strawberry
 from geoalchemy2.shape import to_shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from strawberry.types import Info
 
@@ -15,8 +16,7 @@ from app.loaders import loader
 from evidence import service as evidence_service
 from evidence.types import Evidence
 from geo.filters import Near, SpatialFilter
-from geo.geometry import geodesic_area_m2, square_meters_to_hectares, square_meters_to_mu
-from geo.types import CoordinateSystem, GeoJSON
+from geo.types import Areal, CoordinateSystem, GeoJSON
 from referral import flows
 from referral import service as referral_service
 from referral.models import Referral as ReferralModel
@@ -62,7 +62,7 @@ def _domain_loader(info: Info):
 
 
 @strawberry.type(description="A clue (线索) referred by an agency to the procuratorate.")
-class Referral:
+class Referral(Areal):
     id: strawberry.ID
     status: ReferralStatus
     title: str
@@ -80,21 +80,12 @@ class Referral:
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
                    row=row)
 
-    @strawberry.field(description="Where it happened, WGS84.")
-    def geometry(self) -> GeoJSON:
+    def shape(self) -> BaseGeometry:
         return to_shape(self.row.geometry)
 
-    @strawberry.field(description="Area on the WGS84 ellipsoid; 0 for points and lines.")
-    def area_square_meters(self) -> float:
-        return geodesic_area_m2(to_shape(self.row.geometry))
-
-    @strawberry.field
-    def area_hectares(self) -> float:
-        return square_meters_to_hectares(geodesic_area_m2(to_shape(self.row.geometry)))
-
-    @strawberry.field(description="Area in mu (亩, 1 mu = 10000/15 m²).")
-    def area_mu(self) -> float:
-        return square_meters_to_mu(geodesic_area_m2(to_shape(self.row.geometry)))
+    @strawberry.field(description="Where it happened, WGS84.")
+    def geometry(self) -> GeoJSON:
+        return self.shape()
 
     @strawberry.field
     async def domain(self, info: Info) -> ReferralDomain:

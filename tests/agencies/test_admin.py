@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import LOGIN, error_codes, graphql, uscc
 
 CREATE_JURISDICTION = """mutation($input: CreateJurisdictionInput!) { createJurisdiction(input: $input) {
-  id code level parent { code } procuratorate { id name } areaSquareKilometers } }"""
+  id code level parent { code } procuratorate { id name } areaSquareMeters areaHectares areaMu } }"""
 CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
   id username role isActive agency { name } procuratorate { name } jurisdiction { code } } }"""
 CREATE_AGENCY = """mutation($input: CreateAgencyInput!) { createAgency(input: $input) { id name } }"""
@@ -27,7 +27,9 @@ async def test_new_district_with_its_procuratorate_prosecutor_and_agency(client,
     body = await graphql(client, CREATE_JURISDICTION, {"input": district()}, admin)
     created = body["data"]["createJurisdiction"]
     assert created["parent"] == {"code": "410100"} and created["procuratorate"]["name"] == "三区人民检察院"
-    assert 100 < created["areaSquareKilometers"] < 110  # 0.1° × 0.1° at 34.6°N
+    assert 100e6 < created["areaSquareMeters"] < 110e6  # 0.1° × 0.1° at 34.6°N
+    assert created["areaHectares"] == pytest.approx(created["areaSquareMeters"] / 10000)
+    assert created["areaMu"] == pytest.approx(created["areaSquareMeters"] * 15 / 10000)
 
     agency = await graphql(client, CREATE_AGENCY, {"input": {"name": "三区水利局", "kind": "WATER_RESOURCES",
                                                              "uscc": uscc("410103", 9), "jurisdictionCode": "410103"}},
