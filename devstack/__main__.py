@@ -13,6 +13,7 @@ that order (otherwise SeaweedFS would start shutting down while the app still us
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import os
 import shlex
@@ -26,7 +27,7 @@ from types import FrameType
 
 from devstack.objectstore import SeaweedS3
 from devstack.ports import LOOPBACK, DevstackError, free_port, require_free_port
-from devstack.postgis import PostgisCluster
+from devstack.postgis import PostgisCluster, server_can_reach
 
 DEV_DATABASE = "pil"
 APP_STOP_TIMEOUT = 15.0
@@ -96,6 +97,23 @@ def _wait_for_listener(process: subprocess.Popen[bytes], port: int) -> bool:
     return False
 
 
+SHARED_DATA_ROOT = Path("/var/lib/pil-referral")
+
+
+def dev_database_dir(var: Path) -> Path:
+    """`var/postgis`, unless the checkout lies where the postgres OS user cannot enter (a
+    checkout under /root, run as root): then a directory of this checkout's own under
+    /var/lib/pil-referral, so the run still works and still keeps its data."""
+    preferred = var / "postgis"
+    if server_can_reach(var):
+        return preferred
+    digest = hashlib.sha256(str(var).encode()).hexdigest()[:10]
+    fallback = SHARED_DATA_ROOT / f"{var.parent.name}-{digest}" / "postgis"
+    SHARED_DATA_ROOT.mkdir(mode=0o755, parents=True, exist_ok=True)
+    print(f"devstack: the postgres OS user cannot enter {var}; keeping the database in {fallback}")
+    return fallback
+
+
 def run() -> int:
     from app.settings import DEMO_DB_PASSWORD, DEMO_S3_ACCESS_KEY, DEMO_S3_SECRET_KEY
 
@@ -108,7 +126,7 @@ def run() -> int:
     require_free_port(s3_port, "the SeaweedFS S3 endpoint", "PIL_DEV_S3_PORT")
 
     var = Path("var").absolute()
-    pg = PostgisCluster(var / "postgis", pg_port, DEMO_DB_PASSWORD)
+    pg = PostgisCluster(dev_database_dir(var), pg_port, DEMO_DB_PASSWORD)
     s3 = SeaweedS3(var / "seaweedfs", s3_port, DEMO_S3_ACCESS_KEY, DEMO_S3_SECRET_KEY)
     app: subprocess.Popen[bytes] | None = None
     signal.signal(signal.SIGINT, _on_signal)

@@ -47,6 +47,36 @@ def find_pg_bindir() -> Path:
 
 
 
+def _untraversable_parents(path: Path, account: pwd.struct_passwd) -> list[Path]:
+    """The existing parent directories of `path` that `account` may not enter, outermost first."""
+    groups = set(os.getgrouplist(account.pw_name, account.pw_gid))
+    blocked = []
+    for directory in reversed(path.resolve().parents):
+        if not directory.exists():
+            break
+        info = directory.stat()
+        if info.st_uid == account.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            blocked.append(directory)
+    return blocked
+
+
+def server_can_reach(path: Path) -> bool:
+    """Whether the OS user the server will run as can reach `path` (always, unless root)."""
+    if os.geteuid() != 0:
+        return True
+    try:
+        account = pwd.getpwnam(PG_OS_USER)
+    except KeyError:
+        return True  # start() explains the missing user
+    return not _untraversable_parents(path / "x", account)
+
+
 class PostgisCluster(ManagedService):
     """Start/stop a PostgreSQL cluster on 127.0.0.1:`port` with superuser `postgres`/`password`.
 
@@ -214,25 +244,15 @@ class PostgisCluster(ManagedService):
         0700 dirs) get o+x, traverse only, no listing. Elsewhere we refuse to change
         permissions and say what to do instead.
         """
-        groups = set(os.getgrouplist(account.pw_name, account.pw_gid))
         temp_root = Path(tempfile.gettempdir()).resolve()
-        for directory in reversed(path.resolve().parents):
-            info = directory.stat()
-            if info.st_uid == account.pw_uid:
-                allowed = info.st_mode & stat.S_IXUSR
-            elif info.st_gid in groups:
-                allowed = info.st_mode & stat.S_IXGRP
-            else:
-                allowed = info.st_mode & stat.S_IXOTH
-            if allowed:
-                continue
+        for directory in _untraversable_parents(path, account):
             if directory.is_relative_to(temp_root) and directory != temp_root:
-                directory.chmod(info.st_mode | stat.S_IXOTH)
+                directory.chmod(directory.stat().st_mode | stat.S_IXOTH)
                 continue
             raise DevstackError(
                 f"PostgreSQL runs as the '{account.pw_name}' OS user, which cannot enter "
-                f"{directory} (mode {stat.filemode(info.st_mode)}); move the data directory "
-                f"somewhere it can reach, or allow traversal with: chmod o+x {directory}"
+                f"{directory} (mode {stat.filemode(directory.stat().st_mode)}); move the data "
+                f"directory somewhere it can reach, or allow traversal with: chmod o+x {directory}"
             )
 
     def _wait_until_ready(self) -> None:
