@@ -101,3 +101,21 @@ def test_services_refuse_a_taken_port(tmp_path):
         store = devstack.SeaweedS3(tmp_path, taken.getsockname()[1], "key", "secret-secret")
         with pytest.raises(devstack.DevstackError, match=str(taken.getsockname()[1])):
             store.start()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the database to the postgres OS user")
+def test_a_checkout_the_postgres_user_cannot_enter_gets_a_reachable_database_dir():
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from devstack.__main__ import SHARED_DATA_ROOT, dev_database_dir
+
+    private = Path(tempfile.mkdtemp(dir="/var/tmp"))  # mode 0700, like /root
+    try:
+        chosen = dev_database_dir(private / "checkout" / "var")
+        assert chosen.is_relative_to(SHARED_DATA_ROOT)
+        private.chmod(0o755)
+        assert dev_database_dir(private / "checkout" / "var") == private / "checkout" / "var" / "postgis"
+    finally:
+        shutil.rmtree(private)
