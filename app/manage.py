@@ -74,14 +74,13 @@ async def create_admin(settings: Settings, username: str, password: str) -> None
         await engine.dispose()
 
 
-async def sweep_orphans(settings: Settings, older_than: timedelta) -> list[str]:
-    from evidence.service import sweep_orphans as sweep
-
+async def with_store(settings: Settings, work):
+    """Run `work(session, store)` against the configured database and object store."""
     engine = make_engine(settings.db)
     store = EvidenceStore(settings.storage)
     try:
         async with make_session_factory(engine)() as session:
-            return await sweep(session, store=store, older_than=older_than)
+            return await work(session, store)
     finally:
         store.close()
         await engine.dispose()
@@ -105,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("export-schema", help="write schema.graphql from the code")
     sweep = commands.add_parser("sweep-orphans", help="remove stored objects no evidence row owns")
     sweep.add_argument("--older-than-minutes", type=int, default=60)
+    commands.add_parser("hold-evidence", help="(re)apply the legal hold to every evidence object")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
     args = parser.parse_args(argv)
@@ -125,9 +125,18 @@ def main(argv: list[str] | None = None) -> int:
         loaded = asyncio.run(load_demo(settings))
         logger.info("demo data %s", "loaded" if loaded else "already present")
     if args.command == "sweep-orphans":
-        removed = asyncio.run(sweep_orphans(settings, timedelta(minutes=args.older_than_minutes)))
+        from evidence.service import sweep_orphans
+
+        older_than = timedelta(minutes=args.older_than_minutes)
+        removed = asyncio.run(with_store(settings, lambda session, store: sweep_orphans(
+            session, store=store, older_than=older_than)))
         logger.info("removed %d orphaned object versions%s", len(removed),
                     (": " + ", ".join(removed)) if removed else "")
+    if args.command == "hold-evidence":
+        from evidence.service import hold_all_evidence
+
+        held = asyncio.run(with_store(settings, lambda session, store: hold_all_evidence(session, store=store)))
+        logger.info("legal hold set on %d evidence objects", held)
     if args.command == "create-admin":
         password = os.environ.get("PIL_ADMIN_PASSWORD") or getpass.getpass("password: ")
         asyncio.run(create_admin(settings, args.username, password))

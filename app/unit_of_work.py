@@ -2,7 +2,8 @@
 
 Objects written to the store before the commit are registered here; if the request fails or the
 commit does, they are removed again, so no object outlives its row. (If even the removal fails,
-the orphan is logged with its key and version; the sweeper finds any that escape.)"""
+the orphan is logged with its key and version; the sweeper finds any that escape.) What may only
+happen once the rows are durable — locking evidence against deletion — runs after the commit."""
 
 from __future__ import annotations
 
@@ -14,19 +15,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 logger = logging.getLogger(__name__)
 Undo = Callable[[], Awaitable[None]]
 _UNDO_KEY = "undo_on_rollback"
+_AFTER_COMMIT_KEY = "after_commit"
 
 
 def on_rollback(session: AsyncSession, undo: Undo) -> None:
     session.info.setdefault(_UNDO_KEY, []).append(undo)
 
 
+def after_commit(session: AsyncSession, action: Undo) -> None:
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(action)
+
+
 async def commit(session: AsyncSession) -> None:
     await session.commit()
     session.info.pop(_UNDO_KEY, None)
+    for action in session.info.pop(_AFTER_COMMIT_KEY, []):
+        try:
+            await action()
+        except Exception:  # the commit stands; the failure is logged for an operator to repair
+            logger.exception("an after-commit step failed")
 
 
 async def rollback(session: AsyncSession) -> None:
     await session.rollback()
+    session.info.pop(_AFTER_COMMIT_KEY, None)
     await run_undo(session)
 
 

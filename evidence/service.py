@@ -88,7 +88,13 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
     async def remove_object() -> None:
         await store.delete_version(put.key, put.version_id)
 
+    async def lock_object() -> None:
+        # Evidence is kept as it was received: once its row is committed, nobody can delete the
+        # version, not even the platform (a failed request's object is removed before this).
+        await store.hold(put.key, put.version_id)
+
     unit_of_work.on_rollback(session, remove_object)
+    unit_of_work.after_commit(session, lock_object)
     evidence = Evidence(
         id=evidence_id, referral_id=referral_id, object_key=key, version_id=put.version_id,
         filename=filename, media_type=media_type, size_bytes=reader.size,
@@ -151,3 +157,12 @@ async def sweep_orphans(session: AsyncSession, *, store: EvidenceStore, older_th
         await store.delete_version(version.key, version.version_id)
         removed.append(version.key)
     return removed
+
+
+async def hold_all_evidence(session: AsyncSession, *, store: EvidenceStore) -> int:
+    """Put the legal hold on every evidence version (idempotent): repairs holds that an
+    after-commit step could not set because the store failed just then."""
+    rows = (await session.execute(select(Evidence.object_key, Evidence.version_id))).all()
+    for key, version_id in rows:
+        await store.hold(key, version_id)
+    return len(rows)

@@ -89,6 +89,10 @@ class EvidenceStore:
         hide it behind a delete marker."""
         await self._run(self.client.remove_object, self.bucket, key, version_id=version_id)
 
+    async def hold(self, key: str, version_id: str | None) -> None:
+        """Put a legal hold on a version: from now on the store refuses to delete it."""
+        await self._run(self.client.enable_object_legal_hold, self.bucket, key, version_id=version_id)
+
     async def open_chunks(self, key: str, version_id: str | None,
                           chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         """A blocking iterator over the object's bytes (for a thread-pooled streaming response)."""

@@ -161,9 +161,12 @@ async def _reset_to_world(request) -> AsyncIterator[None]:
 
 
 def empty_bucket(store) -> None:
-    """Remove every version of every object (the test bucket sets no retention)."""
-    versions = [DeleteObject(item.object_name, item.version_id) for item in
-                store.client.list_objects(store.bucket, recursive=True, include_version=True)]
+    """Remove every version of every object, lifting the evidence legal holds first."""
+    items = list(store.client.list_objects(store.bucket, recursive=True, include_version=True))
+    for item in items:
+        if not item.is_delete_marker:
+            store.client.disable_object_legal_hold(store.bucket, item.object_name, item.version_id)
+    versions = [DeleteObject(item.object_name, item.version_id) for item in items]
     if versions:
         errors = list(store.client.remove_objects(store.bucket, versions))
         assert not errors, errors

@@ -23,3 +23,18 @@ async def test_sweeper_removes_only_orphans(client, world, resources):
         assert await sweep_orphans(session, store=resources.store, older_than=timedelta(hours=1)) == []
         assert await sweep_orphans(session, store=resources.store, older_than=timedelta(0)) == [orphan]
     assert store_keys(resources) == [owned]
+
+
+async def test_missing_legal_holds_can_be_reapplied(client, world, resources):
+    from evidence.service import hold_all_evidence
+
+    response = await graphql_upload(client, SUBMIT, {"input": referral_input(), "evidence": [{"file": None}]},
+                                    {"variables.evidence.0.file": ("a.png", PNG, "image/png")},
+                                    world.tokens["liaison-a"])
+    assert "errors" not in response.json()
+    client_s3, bucket = resources.store.client, resources.store.bucket
+    [version] = [item for item in client_s3.list_objects(bucket, recursive=True, include_version=True)]
+    client_s3.disable_object_legal_hold(bucket, version.object_name, version.version_id)  # as if the store failed
+    async with resources.session_factory() as session:
+        assert await hold_all_evidence(session, store=resources.store) == 1
+    assert client_s3.is_object_legal_hold_enabled(bucket, version.object_name, version.version_id)

@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 from coordTransform import wgs84_to_gcj02
+from minio.error import S3Error
 from pyproj import Geod
 from sqlalchemy import func, select, text
 
@@ -83,6 +84,12 @@ async def test_submission_streams_evidence_into_the_store_with_its_hash(client, 
     finally:
         stored.close()
         stored.release_conn()
+    # Committed evidence is under legal hold: the store itself refuses to delete it.
+    assert resources.store.client.is_object_legal_hold_enabled(resources.store.bucket, row.object_key,
+                                                               version_id=row.version_id)
+    with pytest.raises(S3Error) as refused:
+        resources.store.client.remove_object(resources.store.bucket, row.object_key, version_id=row.version_id)
+    assert refused.value.code == "AccessDenied"
 
     # And through the authorised download route, which logs the download.
     download = await client.get(evidence["downloadPath"],
