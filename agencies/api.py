@@ -84,6 +84,12 @@ class AgencyMutation:
         return User.from_model(await service.create_user(
             info.context.session, principal=info.context.principal, data=data))
 
+    @strawberry.mutation(description="Change your own password.")
+    async def change_password(self, info: Info, current_password: str, new_password: str) -> User:
+        return User.from_model(await service.change_password(
+            info.context.session, principal=info.context.principal, current_password=current_password,
+            new_password=new_password))
+
     @strawberry.mutation(description="Disable or re-enable an account; a disabled account's tokens "
                                      "stop working at once.")
     async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> User:

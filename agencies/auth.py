@@ -104,6 +104,8 @@ async def _principal_from_token(session: AsyncSession, settings: AuthSettings, t
     user = await session.get(UserAccount, user_id)
     if user is None or not user.is_active:
         raise Unauthenticated(_BAD_TOKEN)
+    if user.tokens_valid_after is not None and claims["iat"] < int(user.tokens_valid_after.timestamp()):
+        raise Unauthenticated(_BAD_TOKEN)
     return await principal_for_user(session, user)
 
 

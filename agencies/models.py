@@ -91,6 +91,8 @@ class UserAccount(Base):
     procuratorate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("procuratorate.id"))
     jurisdiction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jurisdiction.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tokens issued before this instant are refused (set when the password changes).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.auth import hash_password, new_api_key
+from agencies.auth import hash_password, new_api_key, verify_password
 from agencies.models import (Agency, AgencyKind, ApiKey, Jurisdiction, JurisdictionLevel,
                              Procuratorate, Role, UserAccount)
 from agencies.principal import Principal
@@ -187,9 +187,7 @@ async def create_user(session: AsyncSession, *, principal: Principal, data: NewU
     if not USERNAME_PATTERN.match(username):
         raise ValidationFailed("用户名为3-64位小写字母、数字或 . _ - / username: 3-64 of a-z 0-9 . _ -",
                                field="username")
-    if len(data.password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"密码至少{MIN_PASSWORD_LENGTH}位 / the password needs at least "
-                               f"{MIN_PASSWORD_LENGTH} characters", field="password")
+    _check_password(data.password, field="password")
     user = UserAccount(username=username, display_name=_required_text(data.display_name, "displayName", 100),
                        password_hash=hash_password(data.password), role=data.role)
     if data.role is Role.AGENCY_LIAISON:
@@ -205,6 +203,28 @@ async def create_user(session: AsyncSession, *, principal: Principal, data: NewU
     session.add(user)
     await _flush_unique(session, f"用户名 {username}")
     return user
+
+
+async def change_password(session: AsyncSession, *, principal: Principal, current_password: str,
+                          new_password: str) -> UserAccount:
+    """A signed-in user replaces their own password, proving they know the current one."""
+    require_user(principal)
+    user = await session.get(UserAccount, principal.user_id)
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed("当前密码不正确 / the current password is wrong", field="currentPassword")
+    _check_password(new_password, field="newPassword")
+    if new_password == current_password:
+        raise ValidationFailed("新密码不能与当前密码相同 / choose a different password", field="newPassword")
+    user.password_hash = hash_password(new_password)
+    user.tokens_valid_after = utcnow()  # every session signed in with the old password ends
+    await session.flush()
+    return user
+
+
+def _check_password(password: str, *, field: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"密码至少{MIN_PASSWORD_LENGTH}位 / the password needs at least "
+                               f"{MIN_PASSWORD_LENGTH} characters", field=field)
 
 
 async def list_users(session: AsyncSession, *, principal: Principal, role: Role | None = None,

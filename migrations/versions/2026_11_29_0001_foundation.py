@@ -101,6 +101,7 @@ def upgrade() -> None:
     sa.Column('procuratorate_id', sa.Uuid(), nullable=True),
     sa.Column('jurisdiction_id', sa.Uuid(), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('tokens_valid_after', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(role = 'AGENCY_LIAISON' AND agency_id IS NOT NULL AND procuratorate_id IS NULL  AND jurisdiction_id IS NULL) OR (role = 'PROSECUTOR' AND procuratorate_id IS NOT NULL AND agency_id IS NULL  AND jurisdiction_id IS NULL) OR (role = 'ASSESSOR' AND jurisdiction_id IS NOT NULL AND agency_id IS NULL  AND procuratorate_id IS NULL) OR (role = 'ADMIN' AND agency_id IS NULL AND procuratorate_id IS NULL  AND jurisdiction_id IS NULL)", name=op.f('ck_user_account_role_binding')),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_user_account_agency_id_agency')),

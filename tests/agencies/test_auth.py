@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import asyncio
+
 import jwt
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import LOGIN, PASSWORD, error_codes, graphql
 
@@ -142,3 +145,30 @@ def test_the_throttle_window_slides():
         throttle.check("u")
     now[0] += 61
     throttle.check("u")  # the failures have aged out
+
+
+CHANGE = """mutation($old: String!, $new: String!) { changePassword(currentPassword: $old, newPassword: $new) {
+  username } }"""
+
+
+async def test_users_change_their_own_password(client, world, resources):
+    token = world.tokens["liaison-c"]
+    wrong = await graphql(client, CHANGE, {"old": "not-it-at-all", "new": "a-new-password-1"}, token)
+    assert error_codes(wrong) == ["VALIDATION"] and wrong["errors"][0]["extensions"]["field"] == "currentPassword"
+    short = await graphql(client, CHANGE, {"old": PASSWORD, "new": "short"}, token)
+    assert error_codes(short) == ["VALIDATION"] and short["errors"][0]["extensions"]["field"] == "newPassword"
+    done = await graphql(client, CHANGE, {"old": PASSWORD, "new": "a-new-password-1"}, token)
+    assert done["data"]["changePassword"]["username"] == "liaison-c"
+    # Sessions signed in with the old password end; the new one works.
+    assert error_codes(await graphql(client, ME, token=token)) == ["UNAUTHENTICATED"]
+    assert error_codes(await graphql(client, LOGIN, {"username": "liaison-c", "password": PASSWORD})) == \
+        ["UNAUTHENTICATED"]
+    await asyncio.sleep(1)  # token times have one-second resolution
+    login = await graphql(client, LOGIN, {"username": "liaison-c", "password": "a-new-password-1"})
+    new_token = login["data"]["login"]["token"]
+    assert (await graphql(client, ME, token=new_token))["data"]["me"]["username"] == "liaison-c"
+    # Put the world back for the tests after this one.
+    await graphql(client, CHANGE, {"old": "a-new-password-1", "new": PASSWORD}, new_token)
+    async with resources.session_factory() as session:
+        await session.execute(text("UPDATE user_account SET tokens_valid_after = NULL"))
+        await session.commit()
