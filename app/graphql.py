@@ -4,6 +4,7 @@ extensions — one transaction per operation, error codes and masking, document 
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 
 import strawberry
 from graphql import GraphQLError
@@ -11,11 +12,13 @@ from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http.ides import get_graphql_ide_html
 from strawberry.tools import merge_types
 
 from agencies.api import AgencyMutation, AgencyQuery
 from app import unit_of_work
 from app.errors import AppError, StorageUnavailable
+from app.graphiql import local_graphiql_html
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.settings import ApiSettings
 from geo.types import SCALARS
@@ -60,9 +63,13 @@ class RequestTransaction(SchemaExtension):
 
 
 class PlatformRouter(GraphQLRouter):
-    """Gives every error a code from CONTRACT.md on its way out — the last point every error
+    """Serves GraphiQL without a CDN, and gives every error a code from CONTRACT.md on its way out — the last point every error
     passes, parse errors raised inside extensions included. Errors we raise on purpose keep their
     message; anything unexpected is logged with the request id and reaches the client masked."""
+
+    @cached_property
+    def graphql_ide_html(self) -> str:
+        return local_graphiql_html(get_graphql_ide_html(graphql_ide=self.graphql_ide))
 
     async def process_result(self, request, result):
         if result.errors:
