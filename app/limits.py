@@ -37,15 +37,49 @@ def _measure(selection_set: SelectionSetNode | None, context: ValidationContext,
     return depth, aliases
 
 
+INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
+# GraphiQL's own introspection query nests 15 levels (the ofType chain); introspection only walks
+# the schema, so it gets a bound of its own instead of the one for data.
+MAX_INTROSPECTION_DEPTH = 16
+
+
+def _root_fields(selection_set: SelectionSetNode, context: ValidationContext,
+                 visiting: frozenset[str] = frozenset()) -> list[FieldNode]:
+    """The operation's top-level fields, fragments at the top level expanded."""
+    fields: list[FieldNode] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            fields.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            fields += _root_fields(selection.selection_set, context, visiting)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = context.get_fragment(name)
+            if fragment is not None and name not in visiting:
+                fields += _root_fields(fragment.selection_set, context, visiting | {name})
+    return fields
+
+
 def document_limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
     class DocumentLimits(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_args) -> None:
-            depth, aliases = _measure(node.selection_set, self.context, frozenset())
+            depth = introspection_depth = aliases = 0
+            for field in _root_fields(node.selection_set, self.context):
+                child_depth, child_aliases = _measure(field.selection_set, self.context, frozenset())
+                aliases += child_aliases + (1 if field.alias else 0)
+                if field.name.value in INTROSPECTION_ROOTS:
+                    introspection_depth = max(introspection_depth, 1 + child_depth)
+                else:
+                    depth = max(depth, 1 + child_depth)
             name = node.name.value if node.name else "anonymous"
             if depth > max_depth:
                 self.report_error(GraphQLError(
                     f"查询嵌套过深 / operation '{name}' is nested {depth} levels deep; the limit is "
                     f"{max_depth}", node))
+            if introspection_depth > MAX_INTROSPECTION_DEPTH:
+                self.report_error(GraphQLError(
+                    f"内省查询嵌套过深 / the introspection in operation '{name}' is nested "
+                    f"{introspection_depth} levels deep; the limit is {MAX_INTROSPECTION_DEPTH}", node))
             if aliases > max_aliases:
                 self.report_error(GraphQLError(
                     f"别名过多 / operation '{name}' uses {aliases} aliases; the limit is {max_aliases}",

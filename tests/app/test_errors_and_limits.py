@@ -115,3 +115,15 @@ def test_production_refuses_demo_secrets(monkeypatch, variable, value):
     monkeypatch.delenv(variable)
     with pytest.raises(RuntimeError, match=variable):
         create_app(Settings())
+
+
+async def test_graphiql_introspection_passes_the_limits_but_deeper_introspection_does_not(client, world):
+    from graphql import get_introspection_query
+
+    body = await graphql(client, get_introspection_query(descriptions=True, input_value_deprecation=True))
+    assert "errors" not in body and body["data"]["__schema"]["queryType"]["name"] == "Query"
+    of_type = "name"
+    for _ in range(20):
+        of_type = f"ofType {{ {of_type} }}"
+    deep = await graphql(client, "{ __type(name: \"Referral\") { fields { type { " + of_type + " } } } }")
+    assert error_codes(deep) == ["VALIDATION"] and "introspection" in deep["errors"][0]["message"]
