@@ -6,7 +6,6 @@ import strawberry
 from strawberry.types import Info
 
 from agencies import auth, service
-from agencies.models import UserAccount
 from agencies.types import (Agency, ApiKey, CreateAgencyInput, CreateJurisdictionInput, CreateUserInput,
                             IssuedApiKey, Jurisdiction, LoginResult, Role, User, Viewer)
 
@@ -16,11 +15,10 @@ class AgencyQuery:
     @strawberry.field(description="Who is asking.")
     async def me(self, info: Info) -> Viewer:
         principal = info.context.principal
-        user = None
-        if principal.user_id is not None:
-            user = User.from_model(await info.context.session.get(UserAccount, principal.user_id))
+        account = await service.account_of(info.context.session, principal=principal)
         return Viewer(username=principal.username, role=principal.role, is_api_key=principal.is_api_key,
-                      user=user, agency_id=principal.agency_id, jurisdiction_id=principal.jurisdiction_id)
+                      user=User.from_model(account) if account else None, agency_id=principal.agency_id,
+                      jurisdiction_id=principal.jurisdiction_id)
 
     @strawberry.field(description="All jurisdictions, cities first by code.")
     async def jurisdictions(self, info: Info) -> list[Jurisdiction]:

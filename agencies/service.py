@@ -121,11 +121,37 @@ def _code_stem(parent: Jurisdiction) -> str:
     return parent.code.rstrip("0") if parent.level is not JurisdictionLevel.DISTRICT else parent.code
 
 
+# Batch lookups for DataLoaders: one IN query each, keyed by what was asked for. Jurisdictions and
+# procuratorates are the public administrative map; agencies go through the scope.
+
+async def jurisdictions_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Jurisdiction]:
+    return {row.id: row for row in await session.scalars(select(Jurisdiction).where(Jurisdiction.id.in_(ids)))}
+
+
+async def procuratorates_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Procuratorate]:
+    rows = await session.scalars(select(Procuratorate).where(Procuratorate.id.in_(ids)))
+    return {row.id: row for row in rows}
+
+
 async def procuratorates_by_jurisdiction(session: AsyncSession,
                                          jurisdiction_ids: list[uuid.UUID]) -> dict[uuid.UUID, Procuratorate]:
     rows = await session.scalars(
         select(Procuratorate).where(Procuratorate.jurisdiction_id.in_(jurisdiction_ids)))
     return {row.jurisdiction_id: row for row in rows}
+
+
+async def agencies_by_id(session: AsyncSession, *, principal: Principal,
+                         ids: list[uuid.UUID]) -> dict[uuid.UUID, Agency]:
+    """The agencies among `ids` the principal may see; the others are simply absent."""
+    rows = await session.scalars(select(Agency).where(
+        Agency.id.in_(ids),
+        visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id)))
+    return {row.id: row for row in rows}
+
+
+async def account_of(session: AsyncSession, *, principal: Principal) -> UserAccount | None:
+    """The signed-in user's own account (None for an API key)."""
+    return await session.get(UserAccount, principal.user_id) if principal.user_id else None
 
 
 # Agencies -----------------------------------------------------------------------------------------

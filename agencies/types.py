@@ -8,61 +8,23 @@ from datetime import datetime
 import strawberry
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from agencies import models
+from agencies.loaders import (
+    agency_loader,
+    jurisdiction_loader,
+    procuratorate_by_jurisdiction_loader,
+    procuratorate_loader,
+)
 from agencies.models import Agency as AgencyModel
 from agencies.models import Jurisdiction as JurisdictionModel
 from agencies.models import Procuratorate as ProcuratorateModel
-from agencies.scoping import visible_to
-from app.loaders import loader
 from geo.types import Areal, CoordinateSystem, GeoJSON
 
 Role = strawberry.enum(models.Role, description="What an account may do.")
 JurisdictionLevel = strawberry.enum(models.JurisdictionLevel)
 AgencyKind = strawberry.enum(models.AgencyKind, description="Kind of administrative law-enforcement agency.")
-
-
-def jurisdiction_loader(info: Info):
-    async def load(ids: list[uuid.UUID]) -> dict:
-        rows = await info.context.session.scalars(
-            select(JurisdictionModel).where(JurisdictionModel.id.in_(ids)))
-        return {row.id: row for row in rows}
-
-    return loader(info.context, "jurisdiction", load)
-
-
-def _procuratorate_byjurisdiction_loader(info: Info):
-    async def load(ids: list[uuid.UUID]) -> dict:
-        rows = await info.context.session.scalars(
-            select(ProcuratorateModel).where(ProcuratorateModel.jurisdiction_id.in_(ids)))
-        return {row.jurisdiction_id: row for row in rows}
-
-    return loader(info.context, "procuratorate_by_jurisdiction", load)
-
-
-def _procuratorate_loader(info: Info):
-    async def load(ids: list[uuid.UUID]) -> dict:
-        rows = await info.context.session.scalars(
-            select(ProcuratorateModel).where(ProcuratorateModel.id.in_(ids)))
-        return {row.id: row for row in rows}
-
-    return loader(info.context, "procuratorate", load)
-
-
-def agency_loader(info: Info):
-    """Agencies by id, as far as the caller may see them (others load as None)."""
-    principal = info.context.principal
-
-    async def load(ids: list[uuid.UUID]) -> dict:
-        rows = await info.context.session.scalars(select(AgencyModel).where(
-            AgencyModel.id.in_(ids),
-            visible_to(principal, agency_column=AgencyModel.id,
-                       jurisdiction_column=AgencyModel.jurisdiction_id)))
-        return {row.id: row for row in rows}
-
-    return loader(info.context, "agency", load)
 
 
 @strawberry.type(description="A procuratorate (人民检察院) and the jurisdiction it serves.")
@@ -102,7 +64,7 @@ class Jurisdiction(Areal):
 
     @strawberry.field
     async def procuratorate(self, info: Info) -> Procuratorate | None:
-        row = await _procuratorate_byjurisdiction_loader(info).load(uuid.UUID(self.id))
+        row = await procuratorate_by_jurisdiction_loader(info).load(uuid.UUID(self.id))
         return Procuratorate.from_model(row) if row else None
 
     def shape(self) -> BaseGeometry:
@@ -157,7 +119,7 @@ class User:
     async def procuratorate(self, info: Info) -> Procuratorate | None:
         if self.row.procuratorate_id is None:
             return None
-        return Procuratorate.from_model(await _procuratorate_loader(info).load(self.row.procuratorate_id))
+        return Procuratorate.from_model(await procuratorate_loader(info).load(self.row.procuratorate_id))
 
     @strawberry.field
     async def jurisdiction(self, info: Info) -> Jurisdiction | None:

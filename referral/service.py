@@ -234,6 +234,11 @@ async def status_history(session: AsyncSession, *, referral_ids: list[uuid.UUID]
     return history
 
 
+async def domains_by_code(session: AsyncSession, codes: list[str]) -> dict[str, ReferralDomain]:
+    rows = await session.scalars(select(ReferralDomain).where(ReferralDomain.code.in_(codes)))
+    return {row.code: row for row in rows}
+
+
 async def list_domains(session: AsyncSession, *, principal: Principal) -> list[ReferralDomain]:
     """The active domains; every signed-in principal may read them (resolving `principal` in the
     caller is what requires a sign-in)."""

@@ -8,10 +8,10 @@ from datetime import date, datetime
 import strawberry
 from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select
 from strawberry.types import Info
 
-from agencies.types import Agency, Jurisdiction, agency_loader, jurisdiction_loader
+from agencies.loaders import agency_loader, jurisdiction_loader
+from agencies.types import Agency, Jurisdiction
 from app.loaders import loader
 from evidence import service as evidence_service
 from evidence.types import Evidence
@@ -53,12 +53,8 @@ class ReferralStatusChange:
 
 
 def _domain_loader(info: Info):
-    async def load(codes: list[str]) -> dict:
-        rows = await info.context.session.scalars(
-            select(ReferralDomainModel).where(ReferralDomainModel.code.in_(codes)))
-        return {row.code: row for row in rows}
-
-    return loader(info.context, "referral_domain", load)
+    return loader(info.context, "referral_domain",
+                  lambda codes: referral_service.domains_by_code(info.context.session, codes))
 
 
 @strawberry.type(description="A clue (线索) referred by an agency to the procuratorate.")
