@@ -6,14 +6,13 @@ import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agencies.throttle import LoginThrottle
 from app.context import Resources, get_context
 from app.db import make_engine, make_session_factory
 from app.errors import AppError, PayloadTooLarge, Unauthenticated, ValidationFailed
-from app.graphiql import ASSETS_DIR, ASSETS_URL
+from app.graphiql import assets_router as graphiql_assets_router
 from app.graphql import PlatformRouter, build_schema
 from app.http import error_response
 from app.http import router as http_router
@@ -93,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             allow_queries_via_get=False)
     app.include_router(graphql, prefix="/graphql")
     if not settings.is_production:
-        app.mount(ASSETS_URL.rstrip("/"), StaticFiles(directory=ASSETS_DIR), name="graphiql-static")
+        app.include_router(graphiql_assets_router)
     app.include_router(http_router)
     app.add_middleware(RequestGuard, api_settings=settings.api)
     return app
