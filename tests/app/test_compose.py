@@ -42,7 +42,7 @@ REFERENCE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+]
 
 
 class MissingVariable(Exception):
-    pass
+    """A ${NAME:?…} reference whose variable is not set: compose would refuse to start."""
 
 
 def interpolate(value: str, env: Mapping[str, str]) -> str:
