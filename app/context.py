@@ -17,7 +17,8 @@ from agencies.auth import principal_from_bearer
 from agencies.principal import Principal
 from agencies.throttle import LoginThrottle
 from app import unit_of_work
-from app.errors import Unauthenticated
+from app.db import database_unreachable
+from app.errors import AppError, DatabaseUnavailable, Unauthenticated
 from app.settings import Settings
 from evidence.storage import EvidenceStore
 
@@ -35,7 +36,7 @@ class Resources:
 
 class Context(BaseContext):
     def __init__(self, *, resources: Resources, session: AsyncSession, request_id: str,
-                 principal: Principal | None, auth_error: Unauthenticated | None):
+                 principal: Principal | None, auth_error: AppError | None):
         super().__init__()
         self.resources = resources
         self.settings = resources.settings
@@ -66,7 +67,8 @@ def bearer_credential(request: Request) -> str | None:
 
 
 async def authenticate_request(request: Request, session: AsyncSession,
-                               settings: Settings) -> tuple[Principal | None, Unauthenticated | None]:
+                               settings: Settings) -> tuple[Principal | None, AppError | None]:
+    """The principal, or the error to answer with when a resolver asks for it."""
     try:
         credential = bearer_credential(request)
         if credential is None:
@@ -74,6 +76,10 @@ async def authenticate_request(request: Request, session: AsyncSession,
         return await principal_from_bearer(session, settings.auth, credential), None
     except Unauthenticated as error:
         return None, error
+    except Exception as error:
+        if database_unreachable(error):
+            return None, DatabaseUnavailable()
+        raise
 
 
 async def get_context(request: Request) -> AsyncIterator[Context]:

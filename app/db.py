@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Enum, MetaData, Uuid
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,6 +37,14 @@ def uuid_pk() -> Mapped[uuid.UUID]:
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    """A failure to reach PostgreSQL at all (refused, reset, timed out), as opposed to an error
+    in what was asked of it."""
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error.orig, OSError)
+    return isinstance(error, (OSError, TimeoutError))
 
 
 def make_engine(settings: DatabaseSettings) -> AsyncEngine:

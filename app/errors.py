@@ -80,3 +80,7 @@ class StorageUnavailable(AppError):
 class RateLimited(AppError):
     code = "RATE_LIMITED"
     default_message = "请求过于频繁 / Too many requests"
+
+
+class DatabaseUnavailable(StorageUnavailable):
+    default_message = "数据库暂不可用，请稍后重试 / The database is unavailable, try again later"

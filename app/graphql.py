@@ -8,7 +8,6 @@ from functools import cached_property
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.fastapi import GraphQLRouter
@@ -17,7 +16,8 @@ from strawberry.tools import merge_types
 
 from agencies.api import AgencyMutation, AgencyQuery
 from app import unit_of_work
-from app.errors import AppError, StorageUnavailable
+from app.db import database_unreachable
+from app.errors import AppError, DatabaseUnavailable
 from app.graphiql import local_graphiql_html
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.settings import ApiSettings
@@ -63,9 +63,10 @@ class RequestTransaction(SchemaExtension):
 
 
 class PlatformRouter(GraphQLRouter):
-    """Serves GraphiQL without a CDN, and gives every error a code from CONTRACT.md on its way out — the last point every error
-    passes, parse errors raised inside extensions included. Errors we raise on purpose keep their
-    message; anything unexpected is logged with the request id and reaches the client masked."""
+    """Serves GraphiQL without a CDN, and gives every error a code from CONTRACT.md on its way
+    out: the last point every error passes, parse errors raised inside extensions included.
+    Errors we raise on purpose keep their message; anything unexpected is logged with the
+    request id and reaches the client masked."""
 
     @cached_property
     def graphql_ide_html(self) -> str:
@@ -82,8 +83,8 @@ def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error
-    if isinstance(original, DBAPIError) and original.connection_invalidated:
-        original = StorageUnavailable("数据库暂不可用 / the database is unavailable")
+    if database_unreachable(original):
+        original = DatabaseUnavailable()
     if isinstance(original, AppError):
         return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path,

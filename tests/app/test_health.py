@@ -37,3 +37,24 @@ async def test_readyz_turns_503_when_the_store_stops(settings, tmp_path):
                 assert response.json()["checks"] == {"database": True, "objectStore": False}
     finally:
         private_store.stop()
+
+
+async def test_database_down_is_a_clear_error_and_not_ready(settings, world):
+    from devstack.ports import free_port
+    from tests.conftest import error_codes
+
+    closed = settings.model_copy(update={"db": settings.db.model_copy(update={
+        "url": f"postgresql+asyncpg://postgres:x@127.0.0.1:{free_port()}/pil"})})
+    application = create_app(closed)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            readiness = await client.get("/readyz")
+            assert readiness.status_code == 503 and readiness.json()["checks"]["database"] is False
+            body = (await client.post("/graphql", json={"query": "{ me { username } }"},
+                                      headers={"Authorization": f"Bearer {world.tokens['admin']}"})).json()
+            assert error_codes(body) == ["STORAGE_UNAVAILABLE"]
+            assert "database" in body["errors"][0]["message"]
+            login = (await client.post("/graphql", json={"query": 'mutation { login(username: "admin", '
+                                                                  'password: "x") { token } }'})).json()
+            assert error_codes(login) == ["STORAGE_UNAVAILABLE"]
