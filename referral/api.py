@@ -57,6 +57,13 @@ class ReferralMutation:
             files=incoming_files(evidence), max_upload_bytes=info.context.settings.api.max_upload_bytes)
         return Referral.from_model(referral)
 
+    @strawberry.mutation(description="Add a referral domain, or rename or retire one (administrators).")
+    async def save_referral_domain(self, info: Info, code: str, name_zh: str, name_en: str,
+                                   is_active: bool = True) -> ReferralDomain:
+        return ReferralDomain.from_model(await service.save_domain(
+            info.context.session, principal=info.context.principal, code=code, name_zh=name_zh,
+            name_en=name_en, is_active=is_active))
+
     @strawberry.mutation(description="The referring agency takes back a referral not yet registered.")
     async def withdraw_referral(self, info: Info, id: strawberry.ID, reason: str) -> Referral:
         return Referral.from_model(await service.change_status(

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.models import Agency, Jurisdiction
+from agencies.models import Agency, Jurisdiction, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from app import unit_of_work
 from app.clock import end_of_day, start_of_day, today
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
 from evidence.service import IncomingFile, store_evidence
 from evidence.storage import EvidenceStore
@@ -237,6 +238,30 @@ async def status_history(session: AsyncSession, *, referral_ids: list[uuid.UUID]
 async def domains_by_code(session: AsyncSession, codes: list[str]) -> dict[str, ReferralDomain]:
     rows = await session.scalars(select(ReferralDomain).where(ReferralDomain.code.in_(codes)))
     return {row.code: row for row in rows}
+
+
+DOMAIN_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+
+
+async def save_domain(session: AsyncSession, *, principal: Principal, code: str, name_zh: str, name_en: str,
+                      is_active: bool = True) -> ReferralDomain:
+    """Add a domain of public-interest litigation, or rename or retire one (administrators): laws
+    keep adding domains, and a retired one stays on the referrals already made under it."""
+    if principal.role is not Role.ADMIN or principal.is_api_key:
+        raise Forbidden()
+    if not DOMAIN_CODE.match(code):
+        raise ValidationFailed("领域代码应为大写字母、数字和下划线 / the code is 2-40 of A-Z, 0-9 and _, "
+                               "starting with a letter", field="code")
+    domain = await session.get(ReferralDomain, code)
+    if domain is None:
+        sort_order = await session.scalar(select(func.coalesce(func.max(ReferralDomain.sort_order), -1))) + 1
+        domain = ReferralDomain(code=code, sort_order=sort_order)
+        session.add(domain)
+    domain.name_zh = _clean_text(name_zh, "nameZh", 100, required=True)
+    domain.name_en = _clean_text(name_en, "nameEn", 100, required=True)
+    domain.is_active = is_active
+    await session.flush()
+    return domain
 
 
 async def list_domains(session: AsyncSession, *, principal: Principal) -> list[ReferralDomain]:

@@ -73,3 +73,41 @@ async def test_domains_are_data_and_need_a_sign_in(client, world):
     codes = [row["code"] for row in body["data"]["referralDomains"]]
     assert codes[:4] == ["ECOLOGY_RESOURCES", "FOOD_DRUG_SAFETY", "STATE_PROPERTY", "STATE_LAND_TRANSFER"]
     assert "PERSONAL_INFORMATION" in codes
+
+
+SAVE_DOMAIN = """mutation($code: String!, $zh: String!, $en: String!, $active: Boolean!) {
+  saveReferralDomain(code: $code, nameZh: $zh, nameEn: $en, isActive: $active) { code nameZh } }"""
+
+
+async def test_administrators_add_and_retire_domains(client, world, resources):
+    from sqlalchemy import text
+
+    admin = world.tokens["admin"]
+    try:
+        added = await graphql(client, SAVE_DOMAIN, {"code": "WATER_SAFETY", "zh": "饮用水安全", "en": "Drinking water",
+                                                    "active": True}, admin)
+        assert added["data"]["saveReferralDomain"] == {"code": "WATER_SAFETY", "nameZh": "饮用水安全"}
+        listed = await graphql(client, "{ referralDomains { code } }", token=world.tokens["liaison-a"])
+        assert listed["data"]["referralDomains"][-1] == {"code": "WATER_SAFETY"}
+        used = await graphql(client, SUBMIT, {"input": {"domain": "WATER_SAFETY", "title": "水源地污染", "facts": "事实",
+                                                        "geometry": {"type": "Point", "coordinates": [113.2, 34.5]}}},
+                             world.tokens["liaison-a"])
+        assert "errors" not in used
+        retired = await graphql(client, SAVE_DOMAIN, {"code": "WATER_SAFETY", "zh": "饮用水安全", "en": "Drinking water",
+                                                      "active": False}, admin)
+        assert "errors" not in retired
+        refused = await graphql(client, SUBMIT, {"input": {"domain": "WATER_SAFETY", "title": "再报", "facts": "事实",
+                                                           "geometry": {"type": "Point", "coordinates": [113.2, 34.5]}}},
+                                world.tokens["liaison-a"])
+        assert error_codes(refused) == ["VALIDATION"]
+        assert error_codes(await graphql(client, SAVE_DOMAIN, {"code": "bad code", "zh": "x", "en": "x",
+                                                               "active": True}, admin)) == ["VALIDATION"]
+        assert error_codes(await graphql(client, SAVE_DOMAIN, {"code": "OTHER_THING", "zh": "x", "en": "x",
+                                                               "active": True}, world.tokens["prosecutor-city"])) == \
+            ["FORBIDDEN"]
+    finally:
+        async with resources.session_factory() as session:
+            # Domains are reference data the per-test reset keeps: take this one out by hand.
+            await session.execute(text("TRUNCATE referral, referral_status_change CASCADE"))
+            await session.execute(text("DELETE FROM referral_domain WHERE code = 'WATER_SAFETY'"))
+            await session.commit()
