@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
+from app.errors import ValidationFailed
 from evidence.models import Evidence as EvidenceModel
 from evidence.service import IncomingFile
 
@@ -40,5 +42,12 @@ class EvidenceInput:
 
 def incoming_files(evidence: list[EvidenceInput] | None) -> list[IncomingFile]:
     """The uploads as the evidence service takes them: starlette's spooled files, streamed."""
-    return [IncomingFile(filename=item.file.filename or "", stream=item.file.file, size=item.file.size,
-                         description=item.description) for item in evidence or []]
+    files = []
+    for index, item in enumerate(evidence or []):
+        # The Upload scalar takes whatever a JSON request puts there; only a multipart part is a file.
+        if not isinstance(item.file, UploadFile):
+            raise ValidationFailed("文件须以 multipart 方式上传 / send the file as a part of a multipart "
+                                   "request (GraphQL multipart request spec)", field=f"evidence.{index}.file")
+        files.append(IncomingFile(filename=item.file.filename or "", stream=item.file.file, size=item.file.size,
+                                  description=item.description))
+    return files

@@ -253,3 +253,12 @@ async def test_a_file_larger_than_one_store_part_goes_up_in_parts_intact(client,
     download = await client.get(evidence["downloadPath"],
                                 headers={"Authorization": f"Bearer {world.tokens['liaison-a']}"})
     assert hashlib.sha256(download.content).hexdigest() == evidence["sha256"] == hashlib.sha256(content).hexdigest()
+
+
+@pytest.mark.parametrize("not_a_file", ["c3VycHJpc2U=", {"name": "x.png"}, 42])
+async def test_evidence_must_be_a_multipart_file(client, world, resources, not_a_file):
+    body = await graphql(client, SUBMIT, {"input": referral_input(), "evidence": [{"file": not_a_file}]},
+                         world.tokens["liaison-a"])
+    assert error_codes(body) == ["VALIDATION"]
+    assert body["errors"][0]["extensions"]["field"] == "evidence.0.file"
+    assert await count_rows(resources, Referral) == 0
