@@ -51,14 +51,13 @@ def parse_geometry(value: Any, crs: CoordinateSystem = CoordinateSystem.WGS84, *
         raise InvalidGeometry(
             f"不支持的几何类型 {kind!r} / geometry type must be one of {', '.join(sorted(allowed))}",
             field=field)
-    _check_rings_closed(value, field)
+    if "coordinates" not in value:
+        raise InvalidGeometry("坐标结构错误 / malformed coordinates: 'coordinates' is missing", field=field)
+    _check_structure(kind, value["coordinates"], field)
     try:
         geometry = shape(value)
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError,
-            shapely.errors.GEOSException) as error:
+    except (ValueError, TypeError, shapely.errors.GEOSException) as error:
         raise InvalidGeometry(f"坐标结构错误 / malformed coordinates: {error}", field=field) from error
-    if geometry.is_empty:
-        raise InvalidGeometry("几何图形为空 / the geometry is empty", field=field)
     coordinates = shapely.get_coordinates(geometry)
     if len(coordinates) > MAX_VERTICES:
         raise InvalidGeometry(f"顶点过多 / more than {MAX_VERTICES} vertices", field=field)
@@ -77,21 +76,48 @@ def parse_geometry(value: Any, crs: CoordinateSystem = CoordinateSystem.WGS84, *
     return geometry
 
 
-def _check_rings_closed(value: dict, field: str) -> None:
-    # shapely closes open rings on its own; GeoJSON requires them closed, and an open ring usually
-    # means a truncated or mis-ordered coordinate list.
-    polygons = []
-    if value["type"] == "Polygon":
-        polygons = [value.get("coordinates")]
-    elif value["type"] == "MultiPolygon":
-        polygons = value.get("coordinates") or []
-    for polygon in polygons:
-        for ring in polygon or []:
-            if (not isinstance(ring, (list, tuple)) or len(ring) < 4
-                    or list(ring[0]) != list(ring[-1])):
-                raise InvalidGeometry(
-                    "多边形的环须闭合且至少4个点 / each polygon ring must be closed and have at least "
-                    "4 positions", field=field)
+def _check_structure(kind: str, coordinates: Any, field: str) -> None:
+    """The nesting RFC 7946 prescribes for `kind`, checked before shapely sees it (shapely
+    guesses at malformed input, and closes open rings on its own)."""
+
+    def malformed(why: str) -> InvalidGeometry:
+        return InvalidGeometry(f"坐标结构错误 / malformed coordinates: {why}", field=field)
+
+    def position(value: Any) -> None:
+        if (not isinstance(value, (list, tuple)) or len(value) not in (2, 3)
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise malformed("a position is [longitude, latitude] (or with an altitude), as numbers")
+
+    def positions(value: Any, minimum: int) -> None:
+        if not isinstance(value, (list, tuple)) or len(value) < minimum:
+            raise malformed(f"expected a list of at least {minimum} positions")
+        for item in value:
+            position(item)
+
+    def polygon(value: Any) -> None:
+        if not isinstance(value, (list, tuple)) or not value:
+            raise malformed("a polygon is a list of linear rings")
+        for ring in value:
+            positions(ring, 1)
+            if len(ring) < 4 or list(ring[0]) != list(ring[-1]):
+                raise InvalidGeometry("多边形的环须闭合且至少4个点 / each polygon ring must be closed and have "
+                                      "at least 4 positions", field=field)
+
+    def many(value: Any, check) -> None:
+        if not isinstance(value, (list, tuple)) or not value:
+            raise malformed(f"a {kind} is a non-empty list of its parts")
+        for item in value:
+            check(item)
+
+    checks = {
+        "Point": position,
+        "LineString": lambda value: positions(value, 2),
+        "Polygon": polygon,
+        "MultiPoint": lambda value: many(value, position),
+        "MultiLineString": lambda value: many(value, lambda part: positions(part, 2)),
+        "MultiPolygon": lambda value: many(value, polygon),
+    }
+    checks[kind](coordinates)
 
 
 def _invert(forward, estimate, lon: float, lat: float) -> tuple[float, float]:

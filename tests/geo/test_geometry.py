@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from coordTransform import wgs84_to_bd09, wgs84_to_gcj02
 from shapely.geometry import box
 
 from app.errors import InvalidGeometry
-from geo.geometry import (MAX_VERTICES, CoordinateSystem, geodesic_area_m2, parse_geometry,
+from geo.geometry import (GEOMETRY_TYPES, MAX_VERTICES, CoordinateSystem, geodesic_area_m2, parse_geometry,
                           square_meters_to_hectares, square_meters_to_mu)
 
 
@@ -59,7 +61,10 @@ def test_z_values_are_dropped_and_multi_types_accepted():
     ({"type": "LineString", "coordinates": [[113.0, 33.0]]}, "malformed"),
     ({"type": "Point", "coordinates": [float("nan"), 33.0]}, "finite"),
     ({"type": "GeometryCollection", "geometries": []}, "must be one of"),
-    ({"type": "Polygon", "coordinates": []}, "empty"),
+    ({"type": "Polygon", "coordinates": []}, "malformed"),
+    ({"type": "MultiPoint", "coordinates": []}, "malformed"),
+    ({"type": "Point", "coordinates": [True, 33.0]}, "malformed"),
+    ({"type": "Polygon", "coordinates": [[1, 2, 3, 4]]}, "malformed"),
     ([113.0, 33.0], "expected a GeoJSON geometry"),
 ])
 def test_bad_input_is_refused_with_a_reason(value, reason):
@@ -72,3 +77,23 @@ def test_vertex_cap():
     ring = [[113 + i * 1e-6, 33.0] for i in range(MAX_VERTICES)] + [[113.5, 33.5], [113.0, 33.0]]
     with pytest.raises(InvalidGeometry, match="vertices"):
         parse_geometry({"type": "LineString", "coordinates": ring})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=40)
+coordinates = st.recursive(st.floats() | st.integers() | st.text(max_size=3) | st.none(),
+                           lambda children: st.lists(children, max_size=6), max_leaves=60)
+geometry_like = st.builds(lambda kind, coords: {"type": kind, "coordinates": coords},
+                          st.sampled_from(sorted(GEOMETRY_TYPES) + ["Feature", "Circle", ""]), coordinates)
+
+
+@given(st.one_of(json_values, geometry_like))
+@settings(max_examples=600, deadline=None)
+def test_any_input_is_either_a_valid_geometry_or_an_invalid_geometry_error(value):
+    try:
+        geometry = parse_geometry(value)
+    except InvalidGeometry:
+        return
+    assert geometry.is_valid and not geometry.is_empty
