@@ -7,6 +7,7 @@ import logging
 from functools import cached_property
 
 import strawberry
+from sqlalchemy.exc import DataError
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
@@ -17,7 +18,7 @@ from strawberry.tools import merge_types
 from agencies.api import AgencyMutation, AgencyQuery
 from app import unit_of_work
 from app.db import database_unreachable
-from app.errors import AppError, DatabaseUnavailable
+from app.errors import AppError, DatabaseUnavailable, ValidationFailed
 from app.graphiql import local_graphiql_html
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.settings import ApiSettings
@@ -85,6 +86,11 @@ def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         original = original.original_error
     if database_unreachable(original):
         original = DatabaseUnavailable()
+    elif isinstance(original, DataError):
+        # A value PostgreSQL would not take that no check caught first: the input's fault, but
+        # worth a look, so it is logged.
+        logger.warning("input refused by the database (request %s): %s", request_id, original.orig)
+        original = ValidationFailed("输入中有无法保存的值 / a value in the input cannot be stored")
     if isinstance(original, AppError):
         return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path,

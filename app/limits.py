@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graphql import (FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode,
-                     OperationDefinitionNode, SelectionSetNode, ValidationContext, ValidationRule)
+                     OperationDefinitionNode, SelectionSetNode, StringValueNode, ValidationContext,
+                     ValidationRule)
 from strawberry.extensions import ParserCache, ValidationCache
 
 
@@ -60,6 +61,27 @@ def _root_fields(selection_set: SelectionSetNode, context: ValidationContext,
     return fields
 
 
+NUL_MESSAGE = "文本不能包含 NUL 字符 / text may not contain NUL (\\u0000) characters"
+
+
+def contains_nul(value: object) -> bool:
+    """Whether a variable value holds a NUL character anywhere: PostgreSQL cannot store one, so
+    it is refused up front for every field rather than failing deep inside a query."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
+class NoNulInStrings(ValidationRule):
+    def enter_string_value(self, node: StringValueNode, *_args) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError(NUL_MESSAGE, node))
+
+
 def document_limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
     class DocumentLimits(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_args) -> None:
@@ -85,7 +107,7 @@ def document_limit_rules(max_depth: int, max_aliases: int) -> tuple[type[Validat
                     f"别名过多 / operation '{name}' uses {aliases} aliases; the limit is {max_aliases}",
                     node))
 
-    return (DocumentLimits,)
+    return (DocumentLimits, NoNulInStrings)
 
 
 class LimitedParserCache(ParserCache):
@@ -110,5 +132,9 @@ class LimitedValidationCache(ValidationCache):
         self.rules = rules
 
     def on_validate(self) -> Iterator[None]:
+        if contains_nul(self.execution_context.variables):
+            self.execution_context.pre_execution_errors = [GraphQLError(NUL_MESSAGE)]
+            yield
+            return
         self.execution_context.validation_rules = self.execution_context.validation_rules + self.rules
         yield from super().on_validate()

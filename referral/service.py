@@ -18,7 +18,7 @@ from agencies.models import Agency, Jurisdiction, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from app import unit_of_work
-from app.clock import end_of_day, start_of_day, today
+from app.clock import check_date, end_of_day, start_of_day
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
 from evidence.service import IncomingFile, store_evidence
@@ -112,8 +112,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         raise ValidationFailed(f"未知的线索领域 {data.domain_code} / unknown domain {data.domain_code}",
                                field="domain")
     geometry = parse_geometry(data.geometry, data.crs)
-    if data.found_on and data.found_on > today():
-        raise ValidationFailed("发现日期不能晚于今天 / foundOn cannot be in the future", field="foundOn")
+    check_date(data.found_on, "foundOn", not_after_today=True)
     agency = await session.get(Agency, principal.agency_id)
     referral = Referral(
         id=uuid.uuid4(), agency_id=agency.id, jurisdiction_id=agency.jurisdiction_id,
@@ -184,9 +183,9 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
         subtree = select(Jurisdiction.id).where(
             Jurisdiction.code.like(filters.jurisdiction_code.rstrip("0") + "%"))
         query = query.where(Referral.jurisdiction_id.in_(subtree))
-    if filters.submitted_from:
+    if check_date(filters.submitted_from, "submittedFrom"):
         query = query.where(Referral.submitted_at >= start_of_day(filters.submitted_from))
-    if filters.submitted_to:
+    if check_date(filters.submitted_to, "submittedTo"):
         query = query.where(Referral.submitted_at < end_of_day(filters.submitted_to))
     for condition in spatial_conditions(Referral.geometry, filters.spatial):
         query = query.where(condition)

@@ -127,3 +127,16 @@ async def test_graphiql_introspection_passes_the_limits_but_deeper_introspection
         of_type = f"ofType {{ {of_type} }}"
     deep = await graphql(client, "{ __type(name: \"Referral\") { fields { type { " + of_type + " } } } }")
     assert error_codes(deep) == ["VALIDATION"] and "introspection" in deep["errors"][0]["message"]
+
+
+async def test_nul_characters_are_refused_everywhere(client, world):
+    from tests.conftest import LOGIN
+
+    body = await graphql(client, LOGIN, {"username": "admin\x00", "password": "x"})
+    assert error_codes(body) == ["VALIDATION"] and "NUL" in body["errors"][0]["message"]
+    body = await graphql(client, 'query { agencies(jurisdictionCode: "41\\u0000") { name } }',
+                         token=world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"]
+    body = await graphql(client, "query($f: ReferralFilter) { referrals(filter: $f) { totalCount } }",
+                         {"f": {"domain": ["ECO\x00"]}}, world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"]

@@ -207,6 +207,12 @@ async def test_only_agencies_submit(client, world, user):
     assert error_codes(body) == ["FORBIDDEN"]
 
 
+@pytest.mark.parametrize("found_on", ["0001-01-01", "2999-01-01"])
+async def test_found_on_must_be_a_plausible_past_date(client, world, found_on):
+    body = await graphql(client, SUBMIT, {"input": referral_input(foundOn=found_on)}, world.tokens["liaison-a"])
+    assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == "foundOn"
+
+
 async def test_unknown_domain_and_missing_title(client, world):
     body = await graphql(client, SUBMIT, {"input": referral_input(domain="NO_SUCH")}, world.tokens["liaison-a"])
     assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == "domain"

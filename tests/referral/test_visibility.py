@@ -144,3 +144,10 @@ async def test_submission_dates_are_beijing_dates(client, world, referrals, reso
     on_first = await graphql(client, LIST, {"filter": {"submittedFrom": "2026-03-01", "submittedTo": "2026-03-01"}},
                              token)
     assert on_first["data"]["referrals"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize("filter, field", [({"submittedFrom": "0001-01-01"}, "submittedFrom"),
+                                           ({"submittedTo": "9999-12-31"}, "submittedTo")])
+async def test_dates_far_outside_any_real_range_are_refused(client, world, filter, field):
+    body = await graphql(client, LIST, {"filter": filter}, world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == field
