@@ -3,6 +3,7 @@ extensions — one transaction per operation, error codes and masking, document 
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import cached_property
 
@@ -68,6 +69,12 @@ class PlatformRouter(GraphQLRouter):
     out: the last point every error passes, parse errors raised inside extensions included.
     Errors we raise on purpose keep their message; anything unexpected is logged with the
     request id and reaches the client masked."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except RecursionError as error:  # strawberry answers 400 for a JSONDecodeError
+            raise json.JSONDecodeError("nested too deeply", "", 0) from error
 
     @cached_property
     def graphql_ide_html(self) -> str:

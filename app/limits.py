@@ -64,16 +64,32 @@ def _root_fields(selection_set: SelectionSetNode, context: ValidationContext,
 NUL_MESSAGE = "文本不能包含 NUL 字符 / text may not contain NUL (\\u0000) characters"
 
 
-def contains_nul(value: object) -> bool:
-    """Whether a variable value holds a NUL character anywhere: PostgreSQL cannot store one, so
-    it is refused up front for every field rather than failing deep inside a query."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(contains_nul(item) for item in value)
-    return False
+MAX_VARIABLE_DEPTH = 32  # a MultiPolygon inside an input object needs under 10
+
+
+def variables_problem(variables: object) -> str | None:
+    """What is wrong with the request's variables as a whole, if anything: a NUL character
+    (PostgreSQL cannot store one, so it is refused up front for every field) or nesting deep
+    enough to exhaust the interpreter's stack further on. Walked without recursion."""
+    if not variables:
+        return None
+    level, depth = [variables], 0
+    while level:
+        depth += 1
+        if depth > MAX_VARIABLE_DEPTH:
+            return f"变量嵌套过深 / variables are nested more than {MAX_VARIABLE_DEPTH} levels deep"
+        next_level = []
+        for value in level:
+            if isinstance(value, str):
+                if "\x00" in value:
+                    return NUL_MESSAGE
+            elif isinstance(value, dict):
+                next_level.extend(value)
+                next_level.extend(value.values())
+            elif isinstance(value, list):
+                next_level.extend(value)
+        level = next_level
+    return None
 
 
 class NoNulInStrings(ValidationRule):
@@ -132,8 +148,8 @@ class LimitedValidationCache(ValidationCache):
         self.rules = rules
 
     def on_validate(self) -> Iterator[None]:
-        if contains_nul(self.execution_context.variables):
-            self.execution_context.pre_execution_errors = [GraphQLError(NUL_MESSAGE)]
+        if problem := variables_problem(self.execution_context.variables):
+            self.execution_context.pre_execution_errors = [GraphQLError(problem)]
             yield
             return
         self.execution_context.validation_rules = self.execution_context.validation_rules + self.rules

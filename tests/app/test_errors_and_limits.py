@@ -140,3 +140,17 @@ async def test_nul_characters_are_refused_everywhere(client, world):
     body = await graphql(client, "query($f: ReferralFilter) { referrals(filter: $f) { totalCount } }",
                          {"f": {"domain": ["ECO\x00"]}}, world.tokens["admin"])
     assert error_codes(body) == ["VALIDATION"]
+
+
+@pytest.mark.parametrize("depth, status", [(40, 200), (800, 200), (100_000, 400)])
+async def test_deeply_nested_variables_are_refused_without_crashing(client, world, depth, status):
+    payload = ('{"query": "query($f: ReferralFilter) { referrals(filter: $f) { totalCount } }", '
+               '"variables": {"f": {"intersects": ' + "[" * depth + "]" * depth + "}}}")
+    response = await client.post("/graphql", content=payload, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {world.tokens['admin']}"})
+    assert response.status_code == status
+    if status == 400:  # too deep for the JSON parser itself
+        assert "JSON" in response.text
+    else:
+        assert error_codes(response.json()) == ["VALIDATION"]
+        assert "nested" in response.json()["errors"][0]["message"]
