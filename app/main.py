@@ -52,11 +52,12 @@ class RequestGuard:
     def _problem(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
         if scope["method"] != "POST":
             return None
-        limit = self.api_settings.max_request_bytes
+        multipart = headers.get("content-type", "").startswith("multipart/")
+        limit = self.api_settings.max_request_bytes if multipart else self.api_settings.max_json_bytes
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return PayloadTooLarge(f"请求过大 / the request is larger than {limit} bytes", limitBytes=limit)
-        if headers.get("content-type", "").startswith("multipart/"):
+        if multipart:
             if length is None:
                 return ValidationFailed("上传须带 Content-Length / uploads need a Content-Length header")
             if not headers.get("authorization", "").lower().startswith("bearer "):

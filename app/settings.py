@@ -60,6 +60,7 @@ class ApiSettings(BaseSettings):
 
     max_upload_bytes: int = 200 * 1024 * 1024  # one evidence file
     max_request_bytes: int = 1024 * 1024 * 1024  # a whole request, all files together
+    max_json_bytes: int = 16 * 1024 * 1024  # a request without files (read into memory whole)
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 2000

@@ -167,6 +167,17 @@ async def test_request_over_the_body_limit_is_refused_before_reading(client, wor
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
+async def test_a_json_request_has_a_smaller_limit_than_an_upload(client, world, settings, monkeypatch):
+    monkeypatch.setattr(settings.api, "max_json_bytes", 2048)
+    small = await graphql(client, "{ me { username } }", token=world.tokens["liaison-a"])
+    assert small["data"]["me"]["username"] == "liaison-a"
+    big = await client.post("/graphql", json={"query": "{ me { username } }", "variables": {"pad": "x" * 4096}},
+                            headers={"Authorization": f"Bearer {world.tokens['liaison-a']}"})
+    assert big.status_code == 413 and big.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    upload = await submit_with_files(client, world.tokens["liaison-a"], [("a.png", PNG + bytes(4096), "image/png")])
+    assert "errors" not in upload
+
+
 async def test_multipart_without_bearer_token_is_refused(client, world):
     response = await graphql_upload(client, SUBMIT, {"input": referral_input(), "evidence": [{"file": None}]},
                                     {"variables.evidence.0.file": ("a.png", PNG, "image/png")}, token=None)
