@@ -26,6 +26,7 @@ from referral.models import Referral
 # administrators run accounts, not cases.
 CONTENT_ROLES = frozenset({Role.AGENCY_LIAISON, Role.PROSECUTOR})
 EVIDENCE_PREFIX = "referrals/"
+MAX_DESCRIPTION_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
     filename = (incoming.filename or "").strip()[:255]
     if not filename:
         raise ValidationFailed("文件名不能为空 / the file needs a name", field=field)
+    description = (incoming.description or "").strip() or None
+    if description and len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ValidationFailed(f"说明过长 / the description is longer than {MAX_DESCRIPTION_LENGTH} characters",
+                               field=f"{field}.description")
     if incoming.size is not None and incoming.size > max_bytes:
         raise PayloadTooLarge(field=field, limitBytes=max_bytes)
     head = incoming.stream.read(SNIFF_BYTES)
@@ -98,7 +103,7 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
     evidence = Evidence(
         id=evidence_id, referral_id=referral_id, object_key=key, version_id=put.version_id,
         filename=filename, media_type=media_type, size_bytes=reader.size,
-        sha256=reader.sha256.hexdigest(), description=incoming.description,
+        sha256=reader.sha256.hexdigest(), description=description,
         uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id)
     evidence.custody_events = [CustodyEvent(action=CustodyAction.UPLOADED, **_actor_columns(principal))]
     return evidence

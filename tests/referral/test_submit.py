@@ -218,6 +218,17 @@ async def test_only_agencies_submit(client, world, user):
     assert error_codes(body) == ["FORBIDDEN"]
 
 
+async def test_evidence_description_is_bounded(client, world, resources):
+    variables = {"input": referral_input(), "evidence": [{"file": None, "description": "说" * 2001}]}
+    response = await graphql_upload(client, SUBMIT, variables,
+                                    {"variables.evidence.0.file": ("a.png", PNG, "image/png")},
+                                    world.tokens["liaison-a"])
+    body = response.json()
+    assert error_codes(body) == ["VALIDATION"]
+    assert body["errors"][0]["extensions"]["field"] == "evidence.0.description"
+    assert store_keys(resources) == []
+
+
 @pytest.mark.parametrize("found_on", ["0001-01-01", "2999-01-01"])
 async def test_found_on_must_be_a_plausible_past_date(client, world, found_on):
     body = await graphql(client, SUBMIT, {"input": referral_input(foundOn=found_on)}, world.tokens["liaison-a"])
