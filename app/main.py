@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from contextlib import asynccontextmanager
 
@@ -65,6 +66,53 @@ class RequestGuard:
         return None
 
 
+class GraphQLShapedTransportErrors:
+    """strawberry answers a request it cannot even read (bad JSON, wrong content type, a broken
+    multipart body) with plain text; CONTRACT.md wants every failure as a GraphQL error with a
+    code, so those few answers are rewritten on their way out."""
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql"):
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != self.path:
+            await self.app(scope, receive, send)
+            return
+        held: dict = {}
+        body = bytearray()
+
+        async def rewrite(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                if message["status"] >= 400 and headers.get(b"content-type", b"").startswith(b"text/plain"):
+                    held["start"] = message
+                    return
+            elif message["type"] == "http.response.body" and "start" in held:
+                body.extend(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                await self._send_as_graphql_error(held["start"], bytes(body), send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
+
+    @staticmethod
+    async def _send_as_graphql_error(start: dict, text: bytes, send: Send) -> None:
+        reason = text.decode("utf-8", "replace")
+        status = start["status"]
+        code = "VALIDATION"
+        if reason == "Unsupported content type":
+            code, status = "UNSUPPORTED_MEDIA_TYPE", 415
+        payload = json.dumps({"errors": [{"message": reason, "extensions": {"code": code}}]}).encode()
+        headers = [(key, value) for key, value in start.get("headers", [])
+                   if key.lower() not in (b"content-type", b"content-length")]
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Run with `uvicorn --factory app.main:create_app`; settings come from the environment."""
     settings = settings or get_settings()
@@ -95,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not settings.is_production:
         app.include_router(graphiql_assets_router)
     app.include_router(http_router)
+    app.add_middleware(GraphQLShapedTransportErrors)
     app.add_middleware(RequestGuard, api_settings=settings.api)
     return app
 

@@ -154,3 +154,23 @@ async def test_deeply_nested_variables_are_refused_without_crashing(client, worl
     else:
         assert error_codes(response.json()) == ["VALIDATION"]
         assert "nested" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("content, content_type, status, code", [
+    (b"{not json", "application/json", 400, "VALIDATION"),
+    (b'{"variables": {}}', "application/json", 400, "VALIDATION"),
+    (b"query=%7B%7D", "application/x-www-form-urlencoded", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    (b"{ me { username } }", "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
+])
+async def test_unreadable_requests_get_graphql_shaped_errors(client, world, content, content_type, status, code):
+    response = await client.post("/graphql", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert error_codes(response.json()) == [code]
+    assert response.headers["x-request-id"]
+
+
+async def test_broken_multipart_body_is_a_validation_error(client, world):
+    response = await client.post("/graphql", content=b"--x\r\ngarbage", headers={
+        "Content-Type": "multipart/form-data; boundary=x", "Authorization": f"Bearer {world.tokens['liaison-a']}"})
+    assert response.status_code == 400 and error_codes(response.json()) == ["VALIDATION"]
