@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from contextlib import asynccontextmanager
 
@@ -117,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Run with `uvicorn --factory app.main:create_app`; settings come from the environment."""
     settings = settings or get_settings()
     settings.check_production()
+    if not logging.getLogger().handlers:  # uvicorn configures only its own loggers
+        logging.basicConfig(level=settings.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         export_schema()
         return 0
     settings = get_settings()
+    settings.check_production()
 
     if args.command in ("prepare", "migrate"):
         migrate(settings)

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIL_")
 
     env: Environment = Environment.DEVELOPMENT
+    log_level: str = "INFO"
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

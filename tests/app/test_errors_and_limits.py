@@ -174,3 +174,16 @@ async def test_broken_multipart_body_is_a_validation_error(client, world):
     response = await client.post("/graphql", content=b"--x\r\ngarbage", headers={
         "Content-Type": "multipart/form-data; boundary=x", "Authorization": f"Bearer {world.tokens['liaison-a']}"})
     assert response.status_code == 400 and error_codes(response.json()) == ["VALIDATION"]
+
+
+def test_operator_commands_refuse_demo_secrets_in_production(monkeypatch):
+    from app.manage import main
+    from app.settings import get_settings
+
+    monkeypatch.setenv("PIL_ENV", "production")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="refusing to start in production"):
+            main(["migrate"])
+    finally:
+        get_settings.cache_clear()
