@@ -6,8 +6,19 @@ import strawberry
 from strawberry.types import Info
 
 from agencies import auth, service
-from agencies.types import (Agency, ApiKey, CreateAgencyInput, CreateJurisdictionInput, CreateUserInput,
-                            IssuedApiKey, Jurisdiction, LoginResult, Role, User, Viewer)
+from agencies.types import (
+    Agency,
+    ApiKey,
+    CreateAgencyInput,
+    CreateJurisdictionInput,
+    CreateUserInput,
+    IssuedApiKey,
+    Jurisdiction,
+    LoginResult,
+    Role,
+    User,
+    Viewer,
+)
 
 
 @strawberry.type

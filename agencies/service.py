@@ -13,8 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.auth import hash_password, new_api_key, verify_password
-from agencies.models import (Agency, AgencyKind, ApiKey, Jurisdiction, JurisdictionLevel,
-                             Procuratorate, Role, UserAccount)
+from agencies.models import (
+    Agency,
+    AgencyKind,
+    ApiKey,
+    Jurisdiction,
+    JurisdictionLevel,
+    Procuratorate,
+    Role,
+    UserAccount,
+)
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from agencies.uscc import uscc_problem

@@ -8,12 +8,12 @@ import logging
 from functools import cached_property
 
 import strawberry
-from sqlalchemy.exc import DataError
 from graphql import GraphQLError
+from sqlalchemy.exc import DataError
 from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
-from strawberry.schema.config import StrawberryConfig
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from agencies.api import AgencyMutation, AgencyQuery

@@ -18,8 +18,7 @@ import statistics
 import time
 
 import strawberry
-from strawberry.extensions import (MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
-                                   ValidationCache)
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from app.graphql import Mutation, PlatformSchema, Query, RequestTransaction, build_schema

@@ -31,7 +31,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from devstack.process import ManagedService, log_tail
 from devstack.ports import (
     LOOPBACK,
     DevstackError,
@@ -39,6 +38,7 @@ from devstack.ports import (
     free_ports,
     require_free_port,
 )
+from devstack.process import ManagedService, log_tail
 
 ADMIN_GRPC_OFFSET = 10000
 # Health checks go straight to 127.0.0.1, never through an HTTP(S)_PROXY from the environment.

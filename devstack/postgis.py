@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from devstack.process import ManagedService, log_tail
 from devstack.ports import LOOPBACK, DevstackError, require_free_port
+from devstack.process import ManagedService, log_tail
 
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
 PG_OS_USER = "postgres"  # initdb/pg_ctl refuse to run as root; root runs them as this user

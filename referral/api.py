@@ -8,8 +8,8 @@ from strawberry.types import Info
 from app.connection import Connection
 from app.pagination import page_request
 from evidence.types import EvidenceInput, incoming_files
-from referral import service
 from geo.types import CoordinateSystem, GeoJSON
+from referral import service
 from referral.types import NearbyReferral, Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
 
 

@@ -7,7 +7,6 @@ Create Date: 2026-11-29 01:58:21.795258
 
 from __future__ import annotations
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import asyncio
+from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from coordTransform import wgs84_to_bd09, wgs84_to_gcj02
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from coordTransform import wgs84_to_bd09, wgs84_to_gcj02
 from shapely.geometry import box
 
 from app.errors import InvalidGeometry
-from geo.geometry import (GEOMETRY_TYPES, MAX_VERTICES, CoordinateSystem, geodesic_area_m2, parse_geometry,
-                          square_meters_to_hectares, square_meters_to_mu)
+from geo.geometry import (
+    GEOMETRY_TYPES,
+    MAX_VERTICES,
+    CoordinateSystem,
+    geodesic_area_m2,
+    parse_geometry,
+    square_meters_to_hectares,
+    square_meters_to_mu,
+)
 
 
 def test_mu_and_hectares():
