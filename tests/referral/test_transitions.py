@@ -111,3 +111,16 @@ async def test_administrators_add_and_retire_domains(client, world, resources):
             await session.execute(text("TRUNCATE referral, referral_status_change CASCADE"))
             await session.execute(text("DELETE FROM referral_domain WHERE code = 'WATER_SAFETY'"))
             await session.commit()
+
+
+async def test_concurrent_transitions_cannot_both_start_from_the_same_status(client, world):
+    import asyncio
+
+    referral_id = await submitted(client, world)
+    register, withdraw = await asyncio.gather(
+        graphql(client, REGISTER, {"id": referral_id}, world.tokens["prosecutor-1"]),
+        graphql(client, WITHDRAW, {"id": referral_id, "reason": "误报"}, world.tokens["liaison-a"]))
+    outcomes = sorted([error_codes(register) or ["OK"], error_codes(withdraw) or ["OK"]])
+    assert outcomes == [["INVALID_TRANSITION"], ["OK"]]
+    history = await graphql(client, HISTORY, {"id": referral_id}, world.tokens["liaison-a"])
+    assert len(history["data"]["referral"]["history"]) == 2  # submit, then exactly one of the two
