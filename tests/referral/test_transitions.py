@@ -117,10 +117,11 @@ async def test_concurrent_transitions_cannot_both_start_from_the_same_status(cli
     import asyncio
 
     referral_id = await submitted(client, world)
-    register, withdraw = await asyncio.gather(
-        graphql(client, REGISTER, {"id": referral_id}, world.tokens["prosecutor-1"]),
-        graphql(client, WITHDRAW, {"id": referral_id, "reason": "误报"}, world.tokens["liaison-a"]))
-    outcomes = sorted([error_codes(register) or ["OK"], error_codes(withdraw) or ["OK"]])
-    assert outcomes == [["INVALID_TRANSITION"], ["OK"]]
+    attempts = [graphql(client, REGISTER, {"id": referral_id}, world.tokens[user])
+                for user in ("prosecutor-1", "prosecutor-city") * 3]
+    attempts += [graphql(client, WITHDRAW, {"id": referral_id, "reason": "误报"}, world.tokens["liaison-a"])
+                 for _ in range(3)]
+    outcomes = [error_codes(body) or ["OK"] for body in await asyncio.gather(*attempts)]
+    assert sorted(outcomes) == [["INVALID_TRANSITION"]] * 8 + [["OK"]]
     history = await graphql(client, HISTORY, {"id": referral_id}, world.tokens["liaison-a"])
-    assert len(history["data"]["referral"]["history"]) == 2  # submit, then exactly one of the two
+    assert len(history["data"]["referral"]["history"]) == 2  # submit, then exactly one of the nine
