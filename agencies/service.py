@@ -106,7 +106,7 @@ async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
     parent = None
     if data.parent_code:
         parent = await get_jurisdiction_by_code(session, data.parent_code, field="parentCode")
-        if not data.code.startswith(_code_stem(parent)):
+        if not data.code.startswith(_code_stem(parent)) or data.code == parent.code:
             raise ValidationFailed(
                 f"代码 {data.code} 不属于上级 {parent.code} / code {data.code} does not lie under "
                 f"{parent.code}", field="code")
@@ -125,8 +125,10 @@ async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
 
 
 def _code_stem(parent: Jurisdiction) -> str:
-    # 410000 (province) → "41", 410400 (city) → "4104"; a district 410403 starts with its city's stem.
-    return parent.code.rstrip("0") if parent.level is not JurisdictionLevel.DISTRICT else parent.code
+    """GB/T 2260 codes are two digits each of province, city and county: what every code under
+    `parent` starts with (410000 → "41", 410400 → "4104", 411000 → "4110")."""
+    return {JurisdictionLevel.PROVINCE: parent.code[:2], JurisdictionLevel.CITY: parent.code[:4]}.get(
+        parent.level, parent.code)
 
 
 # Batch lookups for DataLoaders: one IN query each, keyed by what was asked for. Jurisdictions and

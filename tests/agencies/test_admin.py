@@ -52,6 +52,8 @@ async def test_new_district_with_its_procuratorate_prosecutor_and_agency(client,
 @pytest.mark.parametrize("overrides, code, field", [
     ({"code": "41010"}, "VALIDATION", "code"),
     ({"code": "420103"}, "VALIDATION", "code"),  # not under 410100
+    ({"code": "411103"}, "VALIDATION", "code"),  # city 4111's, not 4101's
+    ({"code": "410100"}, "VALIDATION", "code"),  # the parent itself
     ({"code": "410101"}, "CONFLICT", None),
     ({"parentCode": "999999"}, "NOT_FOUND", "parentCode"),
     ({"boundary": {"type": "Point", "coordinates": [113.6, 34.6]}}, "INVALID_GEOMETRY", "boundary"),
