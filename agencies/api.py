@@ -23,8 +23,10 @@ from agencies.types import (
 
 @strawberry.type
 class AgencyQuery:
+    # Root fields are nullable (as GraphQL advises): a field that fails is null with its error,
+    # and the other fields of the same request still answer.
     @strawberry.field(description="Who is asking.")
-    async def me(self, info: Info) -> Viewer:
+    async def me(self, info: Info) -> Viewer | None:
         principal = info.context.principal
         account = await service.account_of(info.context.session, principal=principal)
         return Viewer(username=principal.username, role=principal.role, is_api_key=principal.is_api_key,
@@ -32,29 +34,29 @@ class AgencyQuery:
                       jurisdiction_id=principal.jurisdiction_id)
 
     @strawberry.field(description="All jurisdictions, cities first by code.")
-    async def jurisdictions(self, info: Info) -> list[Jurisdiction]:
+    async def jurisdictions(self, info: Info) -> list[Jurisdiction] | None:
         rows = await service.list_jurisdictions(info.context.session, principal=info.context.principal)
         return [Jurisdiction.from_model(row) for row in rows]
 
     @strawberry.field(description="Agencies the caller may see, optionally of one jurisdiction.")
-    async def agencies(self, info: Info, jurisdiction_code: str | None = None) -> list[Agency]:
+    async def agencies(self, info: Info, jurisdiction_code: str | None = None) -> list[Agency] | None:
         rows = await service.list_agencies(info.context.session, principal=info.context.principal,
                                            jurisdiction_code=jurisdiction_code)
         return [Agency.from_model(row) for row in rows]
 
     @strawberry.field
-    async def agency(self, info: Info, id: strawberry.ID) -> Agency:
+    async def agency(self, info: Info, id: strawberry.ID) -> Agency | None:
         return Agency.from_model(await service.get_agency(
             info.context.session, principal=info.context.principal, agency_id=id))
 
     @strawberry.field(description="Accounts, for administrators.")
-    async def users(self, info: Info, role: Role | None = None, agency_id: strawberry.ID | None = None) -> list[User]:
+    async def users(self, info: Info, role: Role | None = None, agency_id: strawberry.ID | None = None) -> list[User] | None:
         rows = await service.list_users(info.context.session, principal=info.context.principal, role=role,
                                         agency_id=agency_id)
         return [User.from_model(row) for row in rows]
 
     @strawberry.field(description="An agency's API keys (administrators and the agency's liaisons).")
-    async def api_keys(self, info: Info, agency_id: strawberry.ID) -> list[ApiKey]:
+    async def api_keys(self, info: Info, agency_id: strawberry.ID) -> list[ApiKey] | None:
         rows = await service.list_api_keys(info.context.session, principal=info.context.principal,
                                            agency_id=agency_id)
         return [ApiKey.from_model(row) for row in rows]

@@ -16,13 +16,13 @@ from referral.types import NearbyReferral, Referral, ReferralDomain, ReferralFil
 @strawberry.type
 class ReferralQuery:
     @strawberry.field(description="The domains a clue can be referred under.")
-    async def referral_domains(self, info: Info) -> list[ReferralDomain]:
+    async def referral_domains(self, info: Info) -> list[ReferralDomain] | None:
         rows = await service.list_domains(info.context.session, principal=info.context.principal)
         return [ReferralDomain.from_model(row) for row in rows]
 
     @strawberry.field(description="Referrals the caller may see, newest first.")
     async def referrals(self, info: Info, filter: ReferralFilter | None = None, first: int | None = None,
-                        after: str | None = None) -> Connection[Referral]:
+                        after: str | None = None) -> Connection[Referral] | None:
         page = await service.list_referrals(info.context.session, principal=info.context.principal,
                                             filters=(filter or ReferralFilter()).to_service(),
                                             page=page_request(info.context.settings.api, first, after))
@@ -31,14 +31,14 @@ class ReferralQuery:
     @strawberry.field(description="Referrals within `meters` of a geometry, nearest first (at most 50): "
                                   "possible duplicates of a clue.")
     async def referrals_near(self, info: Info, geometry: GeoJSON, meters: float,
-                             crs: CoordinateSystem = CoordinateSystem.WGS84) -> list[NearbyReferral]:
+                             crs: CoordinateSystem = CoordinateSystem.WGS84) -> list[NearbyReferral] | None:
         rows = await service.referrals_near(info.context.session, principal=info.context.principal,
                                             geometry=geometry, meters=meters, crs=crs)
         return [NearbyReferral(referral=Referral.from_model(row), distance_meters=distance)
                 for row, distance in rows]
 
     @strawberry.field
-    async def referral(self, info: Info, id: strawberry.ID) -> Referral:
+    async def referral(self, info: Info, id: strawberry.ID) -> Referral | None:
         return Referral.from_model(await service.get_referral(
             info.context.session, principal=info.context.principal, referral_id=id))
 

@@ -187,3 +187,10 @@ def test_operator_commands_refuse_demo_secrets_in_production(monkeypatch):
             main(["migrate"])
     finally:
         get_settings.cache_clear()
+
+
+async def test_a_failing_root_field_leaves_the_others_answered(client, world):
+    body = await graphql(client, '{ me { username } referral(id: "no-such-id") { id } }',
+                         token=world.tokens["liaison-a"])
+    assert body["data"] == {"me": {"username": "liaison-a"}, "referral": None}
+    assert error_codes(body) == ["NOT_FOUND"] and body["errors"][0]["path"] == ["referral"]
