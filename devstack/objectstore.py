@@ -26,7 +26,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -38,7 +37,7 @@ from devstack.ports import (
     free_ports,
     require_free_port,
 )
-from devstack.process import ManagedService, log_tail
+from devstack.process import ManagedService, log_tail, poll_until
 
 ADMIN_GRPC_OFFSET = 10000
 # Health checks go straight to 127.0.0.1, never through an HTTP(S)_PROXY from the environment.
@@ -185,8 +184,7 @@ class SeaweedS3(ManagedService):
             json.dump(identities, handle)
 
     def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + self.start_timeout
-        while True:
+        def healthy() -> bool:
             assert self._process is not None
             returncode = self._process.poll()
             if returncode is not None:
@@ -196,12 +194,9 @@ class SeaweedS3(ManagedService):
                 )
             with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):  # not up yet
                 with _NO_PROXY_OPENER.open(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            if time.monotonic() > deadline:
-                raise DevstackError(
-                    f"SeaweedFS S3 on port {self.s3_port} was not healthy within "
-                    f"{self.start_timeout:.0f}s\n--- last lines of {self.log_file} ---\n"
-                    f"{log_tail(self.log_file)}"
-                )
-            time.sleep(0.1)
+                    return response.status == 200
+            return False
+
+        poll_until(healthy, timeout=self.start_timeout, failure=lambda: (
+            f"SeaweedFS S3 on port {self.s3_port} was not healthy within {self.start_timeout:.0f}s\n"
+            f"--- last lines of {self.log_file} ---\n{log_tail(self.log_file)}"))

@@ -15,12 +15,11 @@ import shutil
 import stat
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import quote
 
 from devstack.ports import LOOPBACK, DevstackError, require_free_port
-from devstack.process import ManagedService, log_tail
+from devstack.process import ManagedService, log_tail, poll_until
 
 DEFAULT_BINDIR = Path("/usr/lib/postgresql/15/bin")
 PG_OS_USER = "postgres"  # initdb/pg_ctl refuse to run as root; root runs them as this user
@@ -257,22 +256,16 @@ class PostgisCluster(ManagedService):
 
     def _wait_until_ready(self) -> None:
         # pg_ctl -w already waited on the postmaster; pg_isready confirms TCP answers too.
-        deadline = time.monotonic() + self.start_timeout
-        while True:
+        def accepting() -> bool:
             result = subprocess.run(
-                [str(self._bindir / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(self.port),
-                 "-t", "2"],
+                [str(self._bindir / "pg_isready"), "-q", "-h", LOOPBACK, "-p", str(self.port), "-t", "2"],
                 stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-            if result.returncode == 0:
-                return
-            if time.monotonic() > deadline:
-                raise DevstackError(
-                    f"PostgreSQL on port {self.port} did not accept connections within "
-                    f"{self.start_timeout:.0f}s\n--- last lines of {self.log_file} ---\n"
-                    f"{log_tail(self.log_file)}"
-                )
-            time.sleep(0.1)
+            )
+            return result.returncode == 0
+
+        poll_until(accepting, timeout=self.start_timeout, failure=lambda: (
+            f"PostgreSQL on port {self.port} did not accept connections within {self.start_timeout:.0f}s\n"
+            f"--- last lines of {self.log_file} ---\n{log_tail(self.log_file)}"))
 
     def _psql(self, dbname: str, sql: str) -> str:
         # Over TCP with the password, exactly as the app connects. PG* variables from the

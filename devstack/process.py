@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from devstack.ports import DevstackError
+
+
+def poll_until(ready: Callable[[], bool], *, timeout: float, failure: Callable[[], str]) -> None:
+    """Call `ready` every 0.1 s until it returns True; DevstackError(failure()) after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise DevstackError(failure())
+        time.sleep(0.1)
 
 
 def log_tail(path: Path, lines: int = 30) -> str:

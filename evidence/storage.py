@@ -19,7 +19,7 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 from urllib3.exceptions import HTTPError
 
-from app.errors import StorageUnavailable
+from app.errors import NotFound, StorageUnavailable
 from app.settings import StorageSettings
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,12 @@ class EvidenceStore:
     async def open_chunks(self, key: str, version_id: str | None,
                           chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         """A blocking iterator over the object's bytes (for a thread-pooled streaming response)."""
-        response = await self._run(self.client.get_object, self.bucket, key, version_id=version_id)
+        try:
+            response = await self._run(self.client.get_object, self.bucket, key, version_id=version_id)
+        except S3Error as error:  # a row whose object is gone: an operator must look, the user gets 404
+            logger.error("evidence object %s (version %s) is missing from the store: %s", key, version_id,
+                         error.code)
+            raise NotFound("证据文件缺失 / the evidence file is missing from the store") from error
 
         def chunks() -> Iterator[bytes]:
             try:

@@ -222,11 +222,14 @@ async def change_status(session: AsyncSession, *, principal: Principal, referral
     return referral
 
 
-async def status_history(session: AsyncSession, *, referral_ids: list[uuid.UUID]
+async def status_history(session: AsyncSession, *, principal: Principal, referral_ids: list[uuid.UUID]
                          ) -> dict[uuid.UUID, list[ReferralStatusChange]]:
-    """History rows of referrals the caller has already been allowed to see."""
+    """History rows of the referrals among `referral_ids` the principal may see."""
     rows = await session.scalars(select(ReferralStatusChange)
-                                 .where(ReferralStatusChange.referral_id.in_(referral_ids))
+                                 .join(Referral, Referral.id == ReferralStatusChange.referral_id)
+                                 .where(ReferralStatusChange.referral_id.in_(referral_ids),
+                                        visible_to(principal, agency_column=Referral.agency_id,
+                                                   jurisdiction_column=Referral.jurisdiction_id))
                                  .order_by(ReferralStatusChange.changed_at, ReferralStatusChange.id))
     history: dict[uuid.UUID, list[ReferralStatusChange]] = {referral_id: [] for referral_id in referral_ids}
     for row in rows:

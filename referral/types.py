@@ -109,8 +109,11 @@ class Referral(Areal):
 
     @strawberry.field(description="Every status change, oldest first.")
     async def history(self, info: Info) -> list[ReferralStatusChange]:
+        principal = info.context.principal
+
         async def load(ids: list[uuid.UUID]) -> dict:
-            return await referral_service.status_history(info.context.session, referral_ids=ids)
+            return await referral_service.status_history(info.context.session, principal=principal,
+                                                         referral_ids=ids)
 
         rows = await loader(info.context, "referral_history", load, default=[]).load(self.row.id)
         return [ReferralStatusChange.from_model(row) for row in rows]
