@@ -6,8 +6,10 @@ import enum
 import uuid
 from datetime import datetime, timezone
 
+import asyncpg
 from sqlalchemy import DateTime, Enum, MetaData, Uuid
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,20 +41,39 @@ def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
 
+# Raised by asyncpg when the connection breaks under a statement or is used after it broke.
+_CONNECTION_LOST = (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                    asyncpg.exceptions.QueryCanceledError, asyncpg.exceptions.CannotConnectNowError,
+                    asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.TooManyConnectionsError)
+
+
 def database_unreachable(error: BaseException | None) -> bool:
-    """A failure to reach PostgreSQL at all (refused, reset, timed out), as opposed to an error
-    in what was asked of it."""
+    """A failure to get an answer from PostgreSQL at all (refused, reset, cut, timed out, shutting
+    down, pool exhausted), as opposed to an error in what was asked of it."""
     if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error.orig, OSError)
-    return isinstance(error, (OSError, TimeoutError))
+        cause = getattr(error.orig, "__cause__", None) or error.orig
+        return (error.connection_invalidated or isinstance(error.orig, (OSError, TimeoutError))
+                or isinstance(cause, (*_CONNECTION_LOST, OSError, TimeoutError)))
+    return isinstance(error, (OSError, TimeoutError, PoolTimeout, *_CONNECTION_LOST))
 
 
 def make_engine(settings: DatabaseSettings) -> AsyncEngine:
+    # No pre-ping: it costs a round trip on every checkout. A connection that died in the pool
+    # fails its first statement, is invalidated, and that request answers DATABASE_UNAVAILABLE.
     return create_async_engine(
         settings.url,
         pool_size=settings.pool_size,
-        pool_pre_ping=True,
+        pool_timeout=settings.pool_timeout_seconds,
+        pool_recycle=1800,
         echo=settings.echo,
+        connect_args={
+            "timeout": settings.connect_timeout_seconds,
+            "command_timeout": settings.command_timeout_seconds,
+            "server_settings": {
+                "statement_timeout": str(settings.statement_timeout_ms),
+                "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
+            },
+        },
     )
 
 

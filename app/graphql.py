@@ -55,11 +55,20 @@ class RequestTransaction(SchemaExtension):
             return
         try:
             await unit_of_work.commit(session)
-        except Exception as error:  # the commit itself failed: nothing of the request may remain
+        except Exception as error:
+            # The commit failed, or its answer never came back (then it may well have happened:
+            # the undo steps only ever touch what a commit would have settled, so they are safe
+            # either way, and a retry with the same idempotency key finds out).
             await unit_of_work.rollback(session)
             request_id = getattr(context, "request_id", None)
-            logger.error("commit failed (request %s)", request_id, exc_info=error)
             result.data = None
+            if database_unreachable(error):
+                logger.warning("commit in doubt (request %s): %r", request_id, error)
+                result.errors = [GraphQLError(DatabaseUnavailable.default_message,
+                                              extensions={**DatabaseUnavailable().as_extensions(),
+                                                          "requestId": request_id})]
+                return
+            logger.error("commit failed (request %s)", request_id, exc_info=error)
             result.errors = [GraphQLError(INTERNAL_MESSAGE,
                                           extensions={"code": "INTERNAL", "requestId": request_id})]
 

@@ -13,20 +13,23 @@ from starlette.concurrency import iterate_in_threadpool
 
 from app import unit_of_work
 from app.context import Resources, authenticate_request
-from app.errors import AppError, Unauthenticated
+from app.db import database_unreachable
+from app.errors import AppError, DatabaseUnavailable, Unauthenticated
 from evidence.service import open_evidence_content
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 READINESS_TIMEOUT_SECONDS = 3
-HTTP_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "VALIDATION": 400,
-               "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "STORAGE_UNAVAILABLE": 503,
-               "RATE_LIMITED": 429, "CONFLICT": 409}
 
 
 def error_response(error: AppError) -> JSONResponse:
+    """A REST route's failure, in the same shape and codes as a GraphQL error."""
     body = {"errors": [{"message": error.message, "extensions": error.as_extensions()}]}
-    return JSONResponse(body, status_code=HTTP_STATUS.get(error.code, 400))
+    headers = {}
+    retry_after = error.retry_after or error.extensions.get("retryAfterSeconds")
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body, status_code=error.http_status, headers=headers)
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -75,8 +78,12 @@ async def evidence_content(evidence_id: str, request: Request) -> Response:
             evidence, chunks = await open_evidence_content(
                 session, principal=principal, store=resources.store, evidence_id=evidence_id)
             await unit_of_work.commit(session)
-        except AppError as error:
+        except Exception as error:
             await unit_of_work.rollback(session)
+            if database_unreachable(error):
+                error = DatabaseUnavailable()
+            if not isinstance(error, AppError):
+                raise
             return error_response(error)
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(evidence.filename)}",

@@ -8,6 +8,7 @@ import getpass
 import logging
 import os
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,6 +87,28 @@ async def with_store(settings: Settings, work):
         await engine.dispose()
 
 
+def run_janitor(settings: Settings, grace: timedelta, every_seconds: int) -> int:
+    from evidence.service import sweep
+
+    async def once(session, store) -> int:
+        report = await sweep(session, store=store, grace=grace)
+        logger.info("janitor: removed %d abandoned objects, aborted %d multipart uploads, held %d versions",
+                    len(report.removed), len(report.aborted), len(report.held))
+        if report.missing:
+            logger.error("janitor: %d evidence objects are missing from the store: %s", len(report.missing),
+                         ", ".join(report.missing))
+        return 1 if report.missing else 0
+
+    if not every_seconds:
+        return asyncio.run(with_store(settings, once))
+    while True:  # a service of its own in compose; stopped by its container
+        try:
+            asyncio.run(with_store(settings, once))
+        except Exception:  # a store or database that is down now may be back next round
+            logger.exception("janitor: this round failed")
+        time.sleep(every_seconds)
+
+
 def export_schema(path: Path = ROOT / "schema.graphql") -> None:
     from app.graphql import schema_sdl
 
@@ -102,8 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("ensure-bucket")
     commands.add_parser("load-demo")
     commands.add_parser("export-schema", help="write schema.graphql from the code")
-    sweep = commands.add_parser("sweep-orphans", help="remove stored objects no evidence row owns")
-    sweep.add_argument("--older-than-minutes", type=int, default=60)
+    janitor = commands.add_parser(
+        "sweep", help="the janitor: remove objects of abandoned uploads, abort stale multipart uploads, "
+                      "finish missing legal holds (needs store credentials that may delete)")
+    janitor.add_argument("--grace-minutes", type=int, default=60,
+                         help="leave pending uploads and multipart uploads younger than this alone")
+    janitor.add_argument("--every", type=int, default=0, metavar="SECONDS",
+                         help="run again every SECONDS until stopped (0: once)")
+    orphans = commands.add_parser("sweep-orphans", help="remove stored objects that no evidence row or "
+                                                        "pending upload accounts for (reads every key)")
+    orphans.add_argument("--older-than-minutes", type=int, default=60)
     commands.add_parser("hold-evidence", help="(re)apply the legal hold to every evidence object")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
@@ -125,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         loaded = asyncio.run(load_demo(settings))
         logger.info("demo data %s", "loaded" if loaded else "already present")
+    if args.command == "sweep":
+        return run_janitor(settings, timedelta(minutes=args.grace_minutes), args.every)
     if args.command == "sweep-orphans":
         from evidence.service import sweep_orphans
 
@@ -134,10 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("removed %d orphaned object versions%s", len(removed),
                     (": " + ", ".join(removed)) if removed else "")
     if args.command == "hold-evidence":
-        from evidence.service import hold_all_evidence
+        from evidence.service import hold_evidence
 
-        held = asyncio.run(with_store(settings, lambda session, store: hold_all_evidence(session, store=store)))
-        logger.info("legal hold set on %d evidence objects", held)
+        held, missing = asyncio.run(with_store(settings, lambda session, store: hold_evidence(session, store=store)))
+        logger.info("legal hold set on %d evidence objects", len(held))
+        if missing:
+            logger.error("%d evidence objects are missing from the store: %s", len(missing), ", ".join(missing))
+            return 1
     if args.command == "create-admin":
         password = os.environ.get("PIL_ADMIN_PASSWORD") or getpass.getpass("password: ")
         asyncio.run(create_admin(settings, args.username, password))

@@ -30,6 +30,14 @@ class DatabaseSettings(BaseSettings):
     url: str = f"postgresql+asyncpg://postgres:{DEMO_DB_PASSWORD}@127.0.0.1:55432/pil"
     pool_size: int = 10
     echo: bool = False
+    # Every wait on the database is bounded, so a frozen or restarting PostgreSQL turns into a
+    # quick DATABASE_UNAVAILABLE instead of requests piling up behind it.
+    connect_timeout_seconds: float = 5  # opening a connection
+    pool_timeout_seconds: float = 5  # waiting for a free connection from the pool
+    command_timeout_seconds: float = 15  # the client's wait for one statement's answer
+    statement_timeout_ms: int = 10_000  # the server's own limit on one statement
+    # The server ends a transaction the app forgot about, so it cannot hold locks forever.
+    idle_in_transaction_timeout_ms: int = 60_000
 
 
 class StorageSettings(BaseSettings):

@@ -1,9 +1,9 @@
 """One transaction per request, and the undo of its side effects outside the database.
 
-Objects written to the store before the commit are registered here; if the request fails or the
-commit does, they are removed again, so no object outlives its row. (If even the removal fails,
-the orphan is logged with its key and version; the sweeper finds any that escape.) What may only
-happen once the rows are durable — locking evidence against deletion — runs after the commit."""
+A request's work is committed at its end or not at all. The one exception is a durable intent
+that must be on disk before a side effect outside the database starts (`checkpoint`): a pending
+upload is recorded before its bytes go to the store. What a failed request must undo is
+registered with `on_rollback`; what may only run once the rows are durable, with `after_commit`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def on_rollback(session: AsyncSession, undo: Undo) -> None:
 
 def after_commit(session: AsyncSession, action: Undo) -> None:
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(action)
+
+
+async def checkpoint(session: AsyncSession) -> None:
+    """Commit what the request has written so far (its intents, nothing it decided) and give the
+    connection back to the pool; the request's next statement begins a new transaction."""
+    await session.commit()
 
 
 async def commit(session: AsyncSession) -> None:

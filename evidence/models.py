@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, created_at_column, string_enum, uuid_pk
@@ -32,6 +32,9 @@ class Evidence(Base):
     uploaded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
     uploaded_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
     uploaded_at: Mapped[datetime] = created_at_column()
+    # When the store confirmed the legal hold on this version; NULL means not yet held, and
+    # `python -m app.manage hold-evidence` (or the janitor) finishes it.
+    held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     custody_events: Mapped[list[CustodyEvent]] = relationship(back_populates="evidence", lazy="raise")
 
@@ -55,3 +58,19 @@ class CustodyEvent(Base):
     occurred_at: Mapped[datetime] = created_at_column()
 
     evidence: Mapped[Evidence] = relationship(back_populates="custody_events", lazy="raise")
+
+
+class PendingUpload(Base):
+    """An object key that may have bytes in the store without an evidence row owning them.
+
+    Committed before the first byte is sent, and deleted in the very transaction that commits the
+    evidence row. So while this row exists no committed evidence references the object, whatever
+    happened to the request (even a COMMIT whose answer never arrived), and only then may the
+    janitor remove the object: at once when the request gave up on it (`abandoned_at`), after a
+    grace period otherwise (a request may still be uploading)."""
+
+    __tablename__ = "pending_upload"
+
+    object_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[datetime] = created_at_column()
+    abandoned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

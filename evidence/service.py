@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select
+from minio.error import S3Error
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.models import Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from app import unit_of_work
+from app.db import utcnow
 from app.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
-from evidence.models import CustodyAction, CustodyEvent, Evidence
+from evidence.models import CustodyAction, CustodyEvent, Evidence, PendingUpload
 from evidence.sniff import SNIFF_BYTES, sniff_media_type
 from evidence.storage import EvidenceStore
 from referral.models import Referral
 
+logger = logging.getLogger(__name__)
 # Who may open evidence contents. Assessors score from the records, not the files (DOMAIN.md);
 # administrators run accounts, not cases.
 CONTENT_ROLES = frozenset({Role.AGENCY_LIAISON, Role.PROSECUTOR})
@@ -65,48 +69,102 @@ def _actor_columns(principal: Principal) -> dict:
             "actor_name": principal.username}
 
 
-async def store_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
-                         referral_id: uuid.UUID, incoming: IncomingFile, max_bytes: int,
-                         field: str = "evidence") -> Evidence:
-    """Stream one file into the store; returns its row (with the upload's custody event) for the
-    caller to add once the owning row exists. The object is removed again if the request's
-    transaction does not commit."""
-    filename = (incoming.filename or "").strip()[:255]
-    if not filename:
+@dataclass(frozen=True)
+class Reservation:
+    """An evidence id and the object key its bytes go to, recorded as a pending upload."""
+
+    evidence_id: uuid.UUID
+    object_key: str
+
+
+def check_file_metadata(incoming: IncomingFile, *, max_bytes: int, field: str) -> None:
+    """What can be refused before any byte is read: the name, the description, a declared size."""
+    if not (incoming.filename or "").strip():
         raise ValidationFailed("文件名不能为空 / the file needs a name", field=field)
-    description = (incoming.description or "").strip() or None
-    if description and len(description) > MAX_DESCRIPTION_LENGTH:
+    description = (incoming.description or "").strip()
+    if len(description) > MAX_DESCRIPTION_LENGTH:
         raise ValidationFailed(f"说明过长 / the description is longer than {MAX_DESCRIPTION_LENGTH} characters",
                                field=f"{field}.description")
     if incoming.size is not None and incoming.size > max_bytes:
         raise PayloadTooLarge(field=field, limitBytes=max_bytes)
+
+
+async def reserve_uploads(session: AsyncSession, *, owner_prefix: str, count: int) -> list[Reservation]:
+    """Record `count` new object keys as pending uploads and commit them before any byte goes to
+    the store, so that whatever becomes of the request, the janitor can tell an object no
+    committed row references from one that is evidence.
+
+    This ends the request's transaction so far (which has only read at this point) and with it
+    hands the database connection back to the pool: nothing holds a connection, let alone a
+    transaction, while the bytes stream to the store. If the request then fails, its
+    reservations are marked abandoned for the janitor; the app itself never deletes an object."""
+    reservations = []
+    for _ in range(count):
+        evidence_id = uuid.uuid4()
+        reservations.append(Reservation(evidence_id, f"{EVIDENCE_PREFIX}{owner_prefix}/{evidence_id}"))
+    if not reservations:
+        return reservations
+    session.add_all(PendingUpload(object_key=item.object_key) for item in reservations)
+    await unit_of_work.checkpoint(session)
+    keys = [item.object_key for item in reservations]
+
+    async def abandon() -> None:
+        # After a rollback; a fresh transaction. If the commit merely lost its answer and did
+        # happen, the rows are gone and this changes nothing (row locks order the two).
+        await abandon_uploads(session, keys)
+        await session.commit()
+
+    unit_of_work.on_rollback(session, abandon)
+    return reservations
+
+
+async def abandon_uploads(session: AsyncSession, keys: list[str]) -> None:
+    await session.execute(update(PendingUpload).where(PendingUpload.object_key.in_(keys),
+                                                      PendingUpload.abandoned_at.is_(None))
+                          .values(abandoned_at=func.now()))
+
+
+async def settle_uploads(session: AsyncSession, keys: list[str]) -> None:
+    """The evidence rows of these keys are being written in this transaction: they stop being
+    pending in the same commit."""
+    if keys:
+        await session.execute(delete(PendingUpload).where(PendingUpload.object_key.in_(keys)))
+
+
+async def store_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
+                         owner_id: uuid.UUID, reservation: Reservation, incoming: IncomingFile,
+                         max_bytes: int, field: str = "evidence") -> Evidence:
+    """Stream one file into the store under its reserved key and put the legal hold on it, then
+    return its row (with the upload's custody event) for the caller to add in the transaction
+    that also settles the reservation. The hold comes before the row: a committed evidence row
+    always has a held version behind it."""
+    check_file_metadata(incoming, max_bytes=max_bytes, field=field)
+    filename = incoming.filename.strip()[:255]
     head = incoming.stream.read(SNIFF_BYTES)
     incoming.stream.seek(0)
     media_type = sniff_media_type(head, field=field)
 
-    evidence_id = uuid.uuid4()
-    key = f"{EVIDENCE_PREFIX}{referral_id}/{evidence_id}"
     reader = _HashingReader(incoming.stream, max_bytes, field)
-    put = await store.put_stream(key, reader, content_type=media_type,
+    put = await store.put_stream(reservation.object_key, reader, content_type=media_type,
                                  metadata={"filename": filename.encode("unicode_escape").decode()})
-
-    async def remove_object() -> None:
-        await store.delete_version(put.key, put.version_id)
-
-    async def lock_object() -> None:
-        # Evidence is kept as it was received: once its row is committed, nobody can delete the
-        # version, not even the platform (a failed request's object is removed before this).
-        await store.hold(put.key, put.version_id)
-
-    unit_of_work.on_rollback(session, remove_object)
-    unit_of_work.after_commit(session, lock_object)
+    await store.hold(put.key, put.version_id)
     evidence = Evidence(
-        id=evidence_id, referral_id=referral_id, object_key=key, version_id=put.version_id,
+        id=reservation.evidence_id, referral_id=owner_id, object_key=put.key, version_id=put.version_id,
         filename=filename, media_type=media_type, size_bytes=reader.size,
-        sha256=reader.sha256.hexdigest(), description=description,
-        uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id)
+        sha256=reader.sha256.hexdigest(), description=(incoming.description or "").strip() or None,
+        uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id,
+        held_at=utcnow())
     evidence.custody_events = [CustodyEvent(action=CustodyAction.UPLOADED, **_actor_columns(principal))]
     return evidence
+
+
+def digest_file(incoming: IncomingFile, *, max_bytes: int, field: str) -> str:
+    """The SHA-256 of a file read to its end without storing it (to compare a retried submission
+    with the first one)."""
+    reader = _HashingReader(incoming.stream, max_bytes, field)
+    while reader.read(1024 * 1024):
+        pass
+    return reader.sha256.hexdigest()
 
 
 def _visible_evidence(principal: Principal):
@@ -146,28 +204,97 @@ async def open_evidence_content(session: AsyncSession, *, principal: Principal, 
     return evidence, chunks
 
 
+# The janitor ---------------------------------------------------------------------------------
+# Runs with the store credentials that may lift a hold and delete a version (in production not the
+# app's): `python -m app.manage sweep`. It removes only what the database proves is no evidence.
+
+@dataclass
+class SweepReport:
+    removed: list[str] = field(default_factory=list)  # object keys whose versions were deleted
+    aborted: list[str] = field(default_factory=list)  # incomplete multipart uploads aborted
+    held: list[str] = field(default_factory=list)  # evidence versions the hold was finished on
+    missing: list[str] = field(default_factory=list)  # evidence rows whose object is not in the store
+
+
+async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta,
+                batch: int = 500) -> SweepReport:
+    """Remove the objects of abandoned uploads (and of pending ones older than `grace`: their
+    request is long over), abort multipart uploads older than `grace`, and finish the legal hold
+    on evidence rows that lack it. Each object is settled in its own transaction."""
+    report = SweepReport()
+    cutoff = utcnow() - grace
+    while True:
+        # SKIP LOCKED: a row a request is settling right now is that request's business.
+        pending = (await session.scalars(
+            select(PendingUpload)
+            .where(or_(PendingUpload.abandoned_at.is_not(None), PendingUpload.created_at < cutoff))
+            .order_by(PendingUpload.created_at).limit(batch).with_for_update(skip_locked=True))).all()
+        for row in pending:
+            await _remove_unowned_object(session, store, row.object_key)
+            await session.delete(row)
+            await session.commit()
+            report.removed.append(row.object_key)
+        if len(pending) < batch:
+            break
+    await session.commit()
+    for upload in await store.incomplete_uploads(EVIDENCE_PREFIX):
+        if upload.initiated_at is None or upload.initiated_at < cutoff:
+            await store.abort_upload(upload.key, upload.upload_id)
+            report.aborted.append(upload.key)
+    held, missing = await hold_evidence(session, store=store, only_unheld=True)
+    report.held, report.missing = held, missing
+    return report
+
+
+async def _remove_unowned_object(session: AsyncSession, store: EvidenceStore, key: str) -> None:
+    if await session.scalar(select(Evidence.id).where(Evidence.object_key == key)) is not None:
+        # Cannot happen while rows are settled in the evidence row's own transaction; if it
+        # ever does, the object is evidence and stays.
+        logger.error("pending upload %s is owned by an evidence row; keeping the object", key)
+        return
+    for version in await store.versions_of(key):
+        await store.release_hold(key, version.version_id)
+        await store.delete_version(key, version.version_id)
+
+
+async def hold_evidence(session: AsyncSession, *, store: EvidenceStore,
+                        only_unheld: bool = False) -> tuple[list[str], list[str]]:
+    """Put the legal hold on evidence versions (idempotent) and record it: repairs a hold that was
+    lifted or never set. A row whose object is missing from the store is reported and skipped,
+    not a reason to stop. Returns (keys held, keys missing)."""
+    query = select(Evidence.id, Evidence.object_key, Evidence.version_id).order_by(Evidence.uploaded_at)
+    if only_unheld:
+        query = query.where(Evidence.held_at.is_(None))
+    held, missing = [], []
+    for evidence_id, key, version_id in (await session.execute(query)).all():
+        try:
+            await store.hold(key, version_id)
+        except S3Error as error:
+            logger.error("evidence %s: object %s (version %s) is missing from the store: %s",
+                         evidence_id, key, version_id, error.code)
+            missing.append(key)
+            continue
+        await session.execute(update(Evidence).where(Evidence.id == evidence_id).values(held_at=func.now()))
+        await session.commit()
+        held.append(key)
+    return held, missing
+
+
 async def sweep_orphans(session: AsyncSession, *, store: EvidenceStore, older_than: timedelta) -> list[str]:
-    """Remove stored evidence versions that no evidence row owns — what escaped a failed request
-    whose own clean-up also failed. Only versions older than `older_than`, so an upload still
-    waiting for its commit is left alone. Returns the keys removed."""
-    owned = {(key, version) for key, version in
-             (await session.execute(select(Evidence.object_key, Evidence.version_id))).all()}
-    cutoff = datetime.now(timezone.utc) - older_than
+    """Remove stored versions under the evidence prefix that neither an evidence row nor a pending
+    upload accounts for (left by a version of the platform before uploads were reserved, or put
+    there by hand). Only versions older than `older_than`. Reads every key: an occasional
+    operator command, not the janitor's routine. Returns the keys removed."""
+    owned = set((await session.scalars(select(Evidence.object_key))).all())
+    owned |= set((await session.scalars(select(PendingUpload.object_key))).all())
+    cutoff = utcnow() - older_than
     removed = []
     for version in await store.list_versions(EVIDENCE_PREFIX):
-        if (version.key, version.version_id) in owned:
+        if version.key in owned:
             continue
         if version.last_modified is not None and version.last_modified > cutoff:
             continue
+        await store.release_hold(version.key, version.version_id)
         await store.delete_version(version.key, version.version_id)
         removed.append(version.key)
     return removed
-
-
-async def hold_all_evidence(session: AsyncSession, *, store: EvidenceStore) -> int:
-    """Put the legal hold on every evidence version (idempotent): repairs holds that an
-    after-commit step could not set because the store failed just then."""
-    rows = (await session.execute(select(Evidence.object_key, Evidence.version_id))).all()
-    for key, version_id in rows:
-        await store.hold(key, version_id)
-    return len(rows)

@@ -35,6 +35,13 @@ class StoredVersion:
 
 
 @dataclass(frozen=True)
+class IncompleteUpload:
+    key: str
+    upload_id: str
+    initiated_at: datetime | None
+
+
+@dataclass(frozen=True)
 class PutResult:
     key: str
     version_id: str | None
@@ -120,6 +127,40 @@ class EvidenceStore:
                                                          include_version=True)]
 
         return await self._run(collect)
+
+    # What only the janitor does (its own, stronger credentials in production) ---------------
+
+    async def versions_of(self, key: str) -> list[StoredVersion]:
+        def collect() -> list[StoredVersion]:
+            return [StoredVersion(key=item.object_name, version_id=item.version_id,
+                                  last_modified=item.last_modified)
+                    for item in self.client.list_objects(self.bucket, prefix=key, include_version=True)
+                    if item.object_name == key]
+
+        return await self._run(collect)
+
+    async def release_hold(self, key: str, version_id: str | None) -> None:
+        await self._run(self.client.disable_object_legal_hold, self.bucket, key, version_id=version_id)
+
+    async def incomplete_uploads(self, prefix: str) -> list[IncompleteUpload]:
+        """Multipart uploads started and never completed or aborted: their parts take space
+        but belong to no object version."""
+
+        def collect() -> list[IncompleteUpload]:
+            found, key_marker, upload_marker = [], None, None
+            while True:
+                page = self.client._list_multipart_uploads(self.bucket, prefix=prefix, key_marker=key_marker,
+                                                           upload_id_marker=upload_marker, max_uploads=1000)
+                found += [IncompleteUpload(key=upload.object_name, upload_id=upload.upload_id,
+                                           initiated_at=upload.initiated_time) for upload in page.uploads]
+                if not page.is_truncated:
+                    return found
+                key_marker, upload_marker = page.next_key_marker, page.next_upload_id_marker
+
+        return await self._run(collect)
+
+    async def abort_upload(self, key: str, upload_id: str) -> None:
+        await self._run(self.client._abort_multipart_upload, self.bucket, key, upload_id)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -17,11 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.models import Agency, Jurisdiction, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
-from app import unit_of_work
 from app.clock import check_date, end_of_day, start_of_day
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
-from evidence.service import IncomingFile, store_evidence
+from evidence.service import (
+    IncomingFile,
+    abandon_uploads,
+    check_file_metadata,
+    digest_file,
+    reserve_uploads,
+    settle_uploads,
+    store_evidence,
+)
 from evidence.storage import EvidenceStore
 from geo.filters import Near, SpatialFilter, distance_meters, spatial_conditions, within_meters
 from geo.geometry import CoordinateSystem, parse_geometry
@@ -66,13 +73,15 @@ def _clean_text(value: str | None, name: str, max_length: int, *, required: bool
     return value
 
 
-def _fingerprint(data: ReferralSubmission, files: list[IncomingFile]) -> str:
+def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]]) -> str:
+    """What a retry under the same idempotency key must repeat exactly: the fields as sent and
+    each file's name and SHA-256 (the same name and size with other bytes is another submission)."""
     payload = {
         "domain": data.domain_code, "title": data.title, "facts": data.facts,
         "geometry": data.geometry, "crs": data.crs.value, "address": data.address,
         "found_on": data.found_on.isoformat() if data.found_on else None,
         "special_investigation": data.special_investigation,
-        "files": [[f.filename, f.size] for f in files],
+        "files": [list(digest) for digest in file_digests],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -85,11 +94,13 @@ def _history(referral: Referral, principal: Principal, action: str, source: Refe
         actor_name=principal.username, reason=reason)
 
 
-async def _replay(session: AsyncSession, principal: Principal, key: str, fingerprint: str) -> Referral | None:
-    """The referral an earlier submission with this idempotency key created, if any."""
-    existing = await session.scalar(select(Referral).where(
+async def _earlier_submission(session: AsyncSession, principal: Principal, key: str) -> Referral | None:
+    return await session.scalar(select(Referral).where(
         Referral.agency_id == principal.agency_id, Referral.idempotency_key == key))
-    if existing is not None and existing.submission_fingerprint != fingerprint:
+
+
+def _same_submission_or_conflict(existing: Referral, fingerprint: str) -> Referral:
+    if existing.submission_fingerprint != fingerprint:
         raise Conflict("该幂等键已用于另一份不同的移送 / this idempotency key was already used for a "
                        "different submission", field="idempotencyKey")
     return existing
@@ -100,9 +111,11 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
                           max_upload_bytes: int) -> Referral:
     transition = find_transition("submit", None, principal.role)
     idempotency_key = _clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
-    fingerprint = _fingerprint(data, files)
-    if idempotency_key and (existing := await _replay(session, principal, idempotency_key, fingerprint)):
-        return existing
+    if idempotency_key and (existing := await _earlier_submission(session, principal, idempotency_key)):
+        # A retry: read its files only to compare them with the first submission's.
+        digests = [(incoming.filename, digest_file(incoming, max_bytes=max_upload_bytes, field=f"evidence.{index}"))
+                   for index, incoming in enumerate(files)]
+        return _same_submission_or_conflict(existing, _fingerprint(data, digests))
 
     if len(files) > MAX_EVIDENCE_PER_SUBMISSION:
         raise ValidationFailed(f"一次最多提交{MAX_EVIDENCE_PER_SUBMISSION}个证据文件 / at most "
@@ -123,28 +136,35 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         special_investigation=_clean_text(data.special_investigation, "specialInvestigation", 200,
                                           required=False),
         status=transition.target, submitted_by_user_id=principal.user_id,
-        submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key,
-        submission_fingerprint=fingerprint)
+        submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key)
+    for index, incoming in enumerate(files):
+        check_file_metadata(incoming, max_bytes=max_upload_bytes, field=f"evidence.{index}")
 
-    # Files go to the store before the rows are written, so no transaction waits on a long
-    # upload; each object is removed again if anything after this fails.
-    evidence = [await store_evidence(session, principal=principal, store=store, referral_id=referral.id,
-                                     incoming=incoming, max_bytes=max_upload_bytes,
+    # The files go to the store before the referral's rows are written, with no connection held
+    # meanwhile; their keys are recorded as pending first, so that nothing is lost or left behind
+    # whatever happens next (see evidence.service.reserve_uploads).
+    reservations = await reserve_uploads(session, owner_prefix=str(referral.id), count=len(files))
+    evidence = [await store_evidence(session, principal=principal, store=store, owner_id=referral.id,
+                                     reservation=reservation, incoming=incoming, max_bytes=max_upload_bytes,
                                      field=f"evidence.{index}")
-                for index, incoming in enumerate(files)]
+                for index, (reservation, incoming) in enumerate(zip(reservations, files, strict=True))]
+    referral.submission_fingerprint = _fingerprint(data, [(row.filename, row.sha256) for row in evidence])
+    keys = [reservation.object_key for reservation in reservations]
     try:
         async with session.begin_nested():
             session.add(referral)
             await session.flush()
     except IntegrityError:
-        # A concurrent retry with the same idempotency key committed first: drop this attempt's
-        # objects and answer with the first one's result.
-        await unit_of_work.run_undo(session)
-        if idempotency_key and (existing := await _replay(session, principal, idempotency_key, fingerprint)):
-            return existing
-        raise
+        # A concurrent retry with the same idempotency key committed first: answer with its
+        # result, and leave this attempt's objects to the janitor.
+        existing = await _earlier_submission(session, principal, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        await abandon_uploads(session, keys)
+        return _same_submission_or_conflict(existing, referral.submission_fingerprint)
     session.add_all(evidence)
     session.add(_history(referral, principal, "submit", None, transition.target, None))
+    await settle_uploads(session, keys)
     await session.flush()
     return referral
 

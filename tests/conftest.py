@@ -31,7 +31,7 @@ from geo.geometry import CoordinateSystem
 PASSWORD = "test-password-123"
 ADMIN = Principal(role=Role.ADMIN, username="test-setup")
 # Tables emptied after every test; the world's own tables are trimmed back to the world instead.
-TRANSIENT_TABLES = ("custody_event", "evidence", "referral_status_change", "referral", "api_key")
+TRANSIENT_TABLES = ("custody_event", "evidence", "pending_upload", "referral_status_change", "referral", "api_key")
 WORLD_TABLES = ("user_account", "agency", "procuratorate", "jurisdiction")
 
 

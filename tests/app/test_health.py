@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 import devstack
@@ -53,8 +55,12 @@ async def test_database_down_is_a_clear_error_and_not_ready(settings, world):
             assert readiness.status_code == 503 and readiness.json()["checks"]["database"] is False
             body = (await client.post("/graphql", json={"query": "{ me { username } }"},
                                       headers={"Authorization": f"Bearer {world.tokens['admin']}"})).json()
-            assert error_codes(body) == ["STORAGE_UNAVAILABLE"]
+            assert error_codes(body) == ["DATABASE_UNAVAILABLE"]
             assert "database" in body["errors"][0]["message"]
             login = (await client.post("/graphql", json={"query": 'mutation { login(username: "admin", '
                                                                   'password: "x") { token } }'})).json()
-            assert error_codes(login) == ["STORAGE_UNAVAILABLE"]
+            assert error_codes(login) == ["DATABASE_UNAVAILABLE"]
+            download = await client.get(f"/evidence/{uuid.uuid4()}/content",
+                                        headers={"Authorization": f"Bearer {world.tokens['admin']}"})
+            assert download.status_code == 503 and download.headers["retry-after"] == "5"
+            assert download.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"

@@ -1,4 +1,5 @@
-"""The sweeper removes objects no evidence row owns, and nothing else."""
+"""`sweep-orphans` removes objects no evidence row or pending upload accounts for, and nothing
+else; `hold-evidence` re-applies lifted holds."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ async def test_sweeper_removes_only_orphans(client, world, resources):
 
 
 async def test_missing_legal_holds_can_be_reapplied(client, world, resources):
-    from evidence.service import hold_all_evidence
+    from evidence.service import hold_evidence
 
     response = await graphql_upload(client, SUBMIT, {"input": referral_input(), "evidence": [{"file": None}]},
                                     {"variables.evidence.0.file": ("a.png", PNG, "image/png")},
@@ -36,5 +37,6 @@ async def test_missing_legal_holds_can_be_reapplied(client, world, resources):
     [version] = [item for item in client_s3.list_objects(bucket, recursive=True, include_version=True)]
     client_s3.disable_object_legal_hold(bucket, version.object_name, version.version_id)  # as if the store failed
     async with resources.session_factory() as session:
-        assert await hold_all_evidence(session, store=resources.store) == 1
+        held, missing = await hold_evidence(session, store=resources.store)
+    assert len(held) == 1 and missing == []
     assert client_s3.is_object_legal_hold_enabled(bucket, version.object_name, version.version_id)
