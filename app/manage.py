@@ -101,12 +101,15 @@ def run_janitor(settings: Settings, grace: timedelta, every_seconds: int) -> int
 
     if not every_seconds:
         return asyncio.run(with_store(settings, once))
-    while True:  # a service of its own in compose; stopped by its container
-        try:
-            asyncio.run(with_store(settings, once))
-        except Exception:  # a store or database that is down now may be back next round
-            logger.exception("janitor: this round failed")
-        time.sleep(every_seconds)
+    try:
+        while True:  # a service of its own in compose, a child of `devstack run` locally
+            try:
+                asyncio.run(with_store(settings, once))
+            except Exception:  # a store or database that is down now may be back next round
+                logger.exception("janitor: this round failed")
+            time.sleep(every_seconds)
+    except KeyboardInterrupt:  # Ctrl-C / SIGINT from devstack: a normal stop
+        return 0
 
 
 def export_schema(path: Path = ROOT / "schema.graphql") -> None:

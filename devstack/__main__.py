@@ -129,6 +129,7 @@ def run() -> int:
     pg = PostgisCluster(dev_database_dir(var), pg_port, DEMO_DB_PASSWORD)
     s3 = SeaweedS3(var / "seaweedfs", s3_port, DEMO_S3_ACCESS_KEY, DEMO_S3_SECRET_KEY)
     app: subprocess.Popen[bytes] | None = None
+    janitor: subprocess.Popen[bytes] | None = None
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
@@ -149,6 +150,9 @@ def run() -> int:
             print(f"devstack: app.manage prepare failed (exit {returncode})", file=sys.stderr)
             return returncode
 
+        # The janitor: in production a service of its own with store credentials the app lacks;
+        # here the one SeaweedFS identity serves both.
+        janitor = _start_child([sys.executable, "-m", "app.manage", "sweep", "--every", "300"], env)
         app = _start_child(
             [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
              "--host", LOOPBACK, "--port", str(http_port)],
@@ -177,6 +181,7 @@ def run() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             _stop_child(app)
+            _stop_child(janitor)
         finally:
             try:
                 s3.stop()

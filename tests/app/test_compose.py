@@ -29,8 +29,12 @@ ENTRYPOINT = ROOT / "scripts" / "docker-entrypoint"
 # What an operator must provide; sample values for interpolation.
 REQUIRED_VARIABLES = {
     "PIL_DB_PASSWORD": "db-password-from-the-operator",
-    "PIL_S3_ACCESS_KEY": "operator-access-key",
-    "PIL_S3_SECRET_KEY": "operator-secret-key-0123456789",
+    "PIL_MINIO_ROOT_USER": "operator-root-user",
+    "PIL_MINIO_ROOT_PASSWORD": "operator-root-password-0123456789",
+    "PIL_S3_ACCESS_KEY": "operator-app-access-key",
+    "PIL_S3_SECRET_KEY": "operator-app-secret-key-0123456789",
+    "PIL_JANITOR_S3_ACCESS_KEY": "operator-janitor-access-key",
+    "PIL_JANITOR_S3_SECRET_KEY": "operator-janitor-secret-key-0123456789",
     "PIL_AUTH_TOKEN_SECRET": "operator-token-secret-0123456789abcdef",
 }
 # App settings whose values are secrets: each must be a required `${VAR:?...}` reference.
@@ -108,9 +112,9 @@ def container_port(entry: str | dict) -> int:
     return int(str(entry).split("/")[0].rsplit(":", 1)[-1])
 
 
-def test_the_three_services_exist_with_health_checks():
+def test_the_services_exist_with_health_checks():
     services = COMPOSE["services"]
-    assert {"db", "objectstore", "app"} <= services.keys()
+    assert {"db", "objectstore", "objectstore-setup", "app", "janitor"} <= services.keys()
     for name in ("db", "objectstore", "app"):
         check = services[name].get("healthcheck") or {}
         assert check.get("test") and not check.get("disable"), f"{name} has no health check"
@@ -126,8 +130,9 @@ def test_setting_names_are_derived_from_the_settings_classes():
     assert {"PIL_ENV", "PIL_DB_URL", "PIL_S3_ENDPOINT", "PIL_AUTH_TOKEN_SECRET"} <= names
 
 
-def test_every_app_environment_variable_is_a_setting():
-    unknown = set(environment("app")) - setting_names()
+@pytest.mark.parametrize("service", ["app", "janitor"])
+def test_every_app_environment_variable_is_a_setting(service):
+    unknown = set(environment(service)) - setting_names()
     assert not unknown, f"not read by app.settings.Settings: {sorted(unknown)}"
 
 
@@ -141,13 +146,73 @@ def test_the_app_runs_in_production_against_the_compose_services():
 
 
 def test_the_app_and_the_services_share_credentials():
-    app, db, store = resolved("app"), resolved("db"), resolved("objectstore")
+    app, db = resolved("app"), resolved("db")
     database = urlsplit(app["PIL_DB_URL"])
     assert database.username == db["POSTGRES_USER"]
     assert database.password == db["POSTGRES_PASSWORD"]
     assert database.path == f"/{db['POSTGRES_DB']}"
-    assert app["PIL_S3_ACCESS_KEY"] == store["MINIO_ROOT_USER"]
-    assert app["PIL_S3_SECRET_KEY"] == store["MINIO_ROOT_PASSWORD"]
+    assert resolved("janitor")["PIL_DB_URL"] == app["PIL_DB_URL"]
+
+
+def test_the_app_and_the_janitor_use_their_own_store_users_never_root():
+    app, janitor, store, setup = (resolved("app"), resolved("janitor"), resolved("objectstore"),
+                                  resolved("objectstore-setup"))
+    root = {store["MINIO_ROOT_USER"], store["MINIO_ROOT_PASSWORD"]}
+    assert not root & {app["PIL_S3_ACCESS_KEY"], app["PIL_S3_SECRET_KEY"]}
+    assert not root & {janitor["PIL_S3_ACCESS_KEY"], janitor["PIL_S3_SECRET_KEY"]}
+    assert janitor["PIL_S3_ACCESS_KEY"] != app["PIL_S3_ACCESS_KEY"]
+    # The set-up creates exactly these users, as root.
+    assert (setup["MINIO_ROOT_USER"], setup["MINIO_ROOT_PASSWORD"]) == (store["MINIO_ROOT_USER"],
+                                                                        store["MINIO_ROOT_PASSWORD"])
+    assert (setup["APP_ACCESS_KEY"], setup["APP_SECRET_KEY"]) == (app["PIL_S3_ACCESS_KEY"], app["PIL_S3_SECRET_KEY"])
+    assert (setup["JANITOR_ACCESS_KEY"], setup["JANITOR_SECRET_KEY"]) == (janitor["PIL_S3_ACCESS_KEY"],
+                                                                          janitor["PIL_S3_SECRET_KEY"])
+    assert COMPOSE["services"]["app"]["depends_on"]["objectstore-setup"]["condition"] == \
+        "service_completed_successfully"
+    assert COMPOSE["services"]["janitor"]["command"][-4:] == ["app.manage", "sweep", "--every", "300"]
+
+
+def policy(role: str) -> dict:
+    import json
+
+    return json.loads((ROOT / "deploy" / "minio" / f"{role}-policy.json").read_text().replace("BUCKET", "b"))
+
+
+def actions(document: dict, effect: str) -> set[str]:
+    return {action for statement in document["Statement"] if statement["Effect"] == effect
+            for action in statement["Action"]}
+
+
+# What could destroy or unprotect evidence once it is in the store.
+DESTRUCTIVE = {"s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:BypassGovernanceRetention",
+               "s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning", "s3:PutBucketPolicy",
+               "s3:PutLifecycleConfiguration", "s3:DeleteBucket"}
+
+
+def test_the_app_policy_can_never_delete_a_version_or_loosen_the_bucket():
+    app = policy("app")
+    allowed, denied = actions(app, "Allow"), actions(app, "Deny")
+    assert not any("*" in action for action in allowed)
+    assert not allowed & (DESTRUCTIVE | {"s3:DeleteObject"})
+    assert DESTRUCTIVE | {"s3:DeleteObject"} <= denied  # explicit: a broader grant added later cannot undo it
+    assert {"s3:PutObject", "s3:GetObjectVersion", "s3:PutObjectLegalHold"} <= allowed
+
+
+def test_the_janitor_policy_deletes_versions_but_never_writes_or_loosens_the_bucket():
+    janitor = policy("janitor")
+    allowed, denied = actions(janitor, "Allow"), actions(janitor, "Deny")
+    assert not any("*" in action for action in allowed)
+    assert {"s3:DeleteObjectVersion", "s3:PutObjectLegalHold", "s3:AbortMultipartUpload"} <= allowed
+    assert not allowed & (DESTRUCTIVE - {"s3:DeleteObjectVersion"})
+    assert DESTRUCTIVE - {"s3:DeleteObjectVersion"} | {"s3:PutObject"} <= denied
+
+
+def test_the_store_setup_attaches_both_policies_and_makes_a_locked_bucket():
+    script = (ROOT / "deploy" / "minio" / "setup.sh").read_text()
+    assert "mc mb --ignore-existing --with-lock" in script
+    for role in ("app", "janitor"):
+        assert f"mc admin policy attach store pil-{role}" in script
+        assert "mc admin policy entities store" in script
 
 
 def test_secrets_are_required_not_defaulted():

@@ -1,0 +1,26 @@
+#!/bin/sh
+# One-shot set-up of the evidence store (runs in the minio/mc image, as the MinIO root user):
+# the bucket with object lock (and so versioning), and two users that are not root —
+#   the app's: writes, reads and holds evidence, and can never delete a version or loosen the bucket;
+#   the janitor's: removes versions of uploads the database proves are no evidence (it lifts their
+#   holds first), and can never write evidence or loosen the bucket.
+# Idempotent: compose runs it on every start.
+set -eu
+: "${MINIO_ROOT_USER:?}" "${MINIO_ROOT_PASSWORD:?}" "${BUCKET:?}"
+: "${APP_ACCESS_KEY:?}" "${APP_SECRET_KEY:?}" "${JANITOR_ACCESS_KEY:?}" "${JANITOR_SECRET_KEY:?}"
+
+mc alias set store http://objectstore:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
+mc mb --ignore-existing --with-lock "store/$BUCKET"
+
+for role in app janitor; do
+    sed "s/BUCKET/$BUCKET/g" "/policies/$role-policy.json" >"/tmp/pil-$role.json"
+    mc admin policy create store "pil-$role" "/tmp/pil-$role.json"
+done
+mc admin user add store "$APP_ACCESS_KEY" "$APP_SECRET_KEY"
+mc admin user add store "$JANITOR_ACCESS_KEY" "$JANITOR_SECRET_KEY"
+# `attach` fails when the policy is attached already; both outcomes leave the user as wanted.
+mc admin policy attach store pil-app --user "$APP_ACCESS_KEY" 2>/dev/null || true
+mc admin policy attach store pil-janitor --user "$JANITOR_ACCESS_KEY" 2>/dev/null || true
+mc admin policy entities store --user "$APP_ACCESS_KEY" | grep -q pil-app
+mc admin policy entities store --user "$JANITOR_ACCESS_KEY" | grep -q pil-janitor
+echo "evidence store ready: bucket $BUCKET, users for the app and the janitor"
