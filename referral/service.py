@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.models import Agency, Jurisdiction, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
+from app import unit_of_work
 from app.clock import check_date, end_of_day, start_of_day
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
@@ -112,7 +113,9 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     transition = find_transition("submit", None, principal.role)
     idempotency_key = _clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
     if idempotency_key and (existing := await _earlier_submission(session, principal, idempotency_key)):
-        # A retry: read its files only to compare them with the first submission's.
+        # A retry: read its files only to compare them with the first submission's, with the
+        # connection handed back meanwhile (nothing has been written).
+        await unit_of_work.checkpoint(session)
         digests = [(incoming.filename, digest_file(incoming, max_bytes=max_upload_bytes, field=f"evidence.{index}"))
                    for index, incoming in enumerate(files)]
         return _same_submission_or_conflict(existing, _fingerprint(data, digests))

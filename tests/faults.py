@@ -7,6 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import httpx
 
 from devstack.ports import LOOPBACK
 
@@ -19,6 +23,7 @@ _COMMIT_COMPLETE = b"C\x00\x00\x00\x0bCOMMIT\x00"
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to an upstream port, with switchable faults:
     - `frozen = True`: new and existing connections stop moving bytes (a hung peer);
+    - `refusing = True` with `drop_connections()`: a restarting server;
     - `cut_commit_after(b"INSERT INTO referral ")`: on the next connection that sends that SQL,
       the answer to its following COMMIT is dropped and the connection closed, after the
       server has committed."""
@@ -27,6 +32,7 @@ class TcpProxy:
         self.upstream_port = upstream_port
         self.port = 0
         self.frozen = False
+        self.refusing = False
         self._cut_marker: bytes | None = None
         self.cuts = 0
         self._server: asyncio.Server | None = None
@@ -47,10 +53,19 @@ class TcpProxy:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def drop_connections(self) -> None:
+        """Close every open connection, as a server restart does."""
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
     def cut_commit_after(self, sql: bytes) -> None:
         self._cut_marker = sql
 
     async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if self.refusing:  # a server that is restarting: the connection opens and closes at once
+            client_writer.close()
+            return
         try:
             server_reader, server_writer = await asyncio.open_connection(LOOPBACK, self.upstream_port)
         except OSError:
@@ -91,3 +106,28 @@ class TcpProxy:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+
+
+@contextlib.asynccontextmanager
+async def app_behind_proxies(settings) -> AsyncIterator[tuple[httpx.AsyncClient, TcpProxy, TcpProxy]]:
+    """An app of its own whose database and object-store connections go through TcpProxies:
+    (client, database proxy, store proxy)."""
+    from app.main import create_app
+
+    db_port = urlsplit(settings.db.url.replace("+asyncpg", "")).port
+    store_host, store_port = settings.storage.endpoint.rsplit(":", 1)
+    db_proxy = await TcpProxy(db_port).start()
+    store_proxy = await TcpProxy(int(store_port)).start()
+    proxied = settings.model_copy(update={
+        "db": settings.db.model_copy(update={"url": settings.db.url.replace(f":{db_port}/", f":{db_proxy.port}/")}),
+        "storage": settings.storage.model_copy(update={"endpoint": f"{store_host}:{store_proxy.port}"}),
+    })
+    application = create_app(proxied)
+    try:
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                yield client, db_proxy, store_proxy
+    finally:
+        await db_proxy.stop()
+        await store_proxy.stop()

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-from contextlib import asynccontextmanager
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from app.main import create_app
 from evidence.models import Evidence, PendingUpload
 from evidence.service import hold_evidence, sweep
 from referral.models import Referral
 from tests.conftest import error_codes
-from tests.faults import TcpProxy
+from tests.faults import app_behind_proxies
 from tests.referral.test_submit import PNG, count_rows, store_keys, submit_with_files
 
 
@@ -33,26 +29,9 @@ async def pending_uploads(resources) -> list[tuple[str, bool]]:
     return [(key, abandoned_at is not None) for key, abandoned_at in rows]
 
 
-@asynccontextmanager
-async def app_behind_proxy(settings):
-    """The app with its database connections going through a TcpProxy."""
-    upstream = urlsplit(settings.db.url.replace("+asyncpg", "")).port
-    proxy = await TcpProxy(upstream).start()
-    url = settings.db.url.replace(f":{upstream}/", f":{proxy.port}/")
-    proxied = settings.model_copy(update={"db": settings.db.model_copy(update={"url": url})})
-    application = create_app(proxied)
-    try:
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                yield client, proxy
-    finally:
-        await proxy.stop()
-
-
 async def test_a_commit_whose_answer_is_lost_keeps_the_evidence(settings, client, world, resources):
     content = PNG + b"site photo"
-    async with app_behind_proxy(settings) as (proxied_client, proxy):
+    async with app_behind_proxies(settings) as (proxied_client, proxy, _):
         proxy.cut_commit_after(b"INSERT INTO referral ")
         body = await submit_with_files(proxied_client, world.tokens["liaison-a"], [("pit.png", content, "image/png")],
                                        idempotencyKey="in-doubt")
