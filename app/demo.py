@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies import service as agencies
-from agencies.models import Agency, AgencyKind, JurisdictionLevel, Procuratorate, Role, UserAccount
+from agencies.models import AgencyKind, Jurisdiction, JurisdictionLevel, Procuratorate, Role, UserAccount
 from agencies.principal import Principal
 from agencies.uscc import check_character
+from app import unit_of_work
 from evidence.service import IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
@@ -73,9 +74,25 @@ def kind_slug(kind: AgencyKind) -> str:
 
 
 async def load_demo(session: AsyncSession, store: EvidenceStore) -> bool:
-    """Load the demo data unless it is there already; True if it was loaded now."""
-    if await session.scalar(select(Agency.id).limit(1)) is not None:
-        return False
+    """Load the demo data unless it is there already; True if the accounts were created now.
+
+    The accounts are committed first; the referrals follow one by one under their idempotency
+    keys, so a run interrupted half-way (say, by a store that was down) is completed by the next."""
+    loaded = await session.scalar(select(Jurisdiction.id).where(Jurisdiction.code == CITY_CODE)) is None
+    if loaded:
+        await _accounts(session)
+        await unit_of_work.checkpoint(session)
+    await _referrals(session, store)
+    return loaded
+
+
+async def _liaison(session: AsyncSession, district_slug: str, kind: AgencyKind) -> Principal:
+    user = await session.scalar(select(UserAccount).where(
+        UserAccount.username == f"{district_slug}.{kind_slug(kind)}"))
+    return Principal(role=Role.AGENCY_LIAISON, username=user.username, user_id=user.id, agency_id=user.agency_id)
+
+
+async def _accounts(session: AsyncSession) -> None:
     city_box = box(113.10, 33.65, 113.45, 33.82)
     await agencies.create_jurisdiction(session, principal=LOADER, data=agencies.NewJurisdiction(
         code=CITY_CODE, name="平顶山市", level=JurisdictionLevel.CITY, boundary=mapping(city_box),
@@ -84,7 +101,6 @@ async def load_demo(session: AsyncSession, store: EvidenceStore) -> bool:
     await _user(session, "city.prosecutor", "市院检察官", Role.PROSECUTOR,
                 procuratorate_id=await _procuratorate_id(session, CITY_CODE))
     await _user(session, "city.assessor", "市依法治市办", Role.ASSESSOR, jurisdiction_code=CITY_CODE)
-    liaisons: dict[tuple[str, AgencyKind], Principal] = {}
     for district in DISTRICTS:
         await agencies.create_jurisdiction(session, principal=LOADER, data=agencies.NewJurisdiction(
             code=district.code, name=district.name, level=JurisdictionLevel.DISTRICT,
@@ -98,14 +114,9 @@ async def load_demo(session: AsyncSession, store: EvidenceStore) -> bool:
             agency = await agencies.create_agency(
                 session, principal=LOADER, name=f"平顶山市{district.name}{AGENCY_NAMES[kind]}", kind=kind,
                 uscc=demo_uscc(district.code, index), jurisdiction_code=district.code)
-            user = await _user(session, f"{district.slug}.{kind_slug(kind)}",
-                               f"{district.name}{AGENCY_NAMES[kind]}联络员", Role.AGENCY_LIAISON,
-                               agency_id=str(agency.id))
-            liaisons[(district.slug, kind)] = Principal(role=Role.AGENCY_LIAISON, username=user.username,
-                                                        user_id=user.id, agency_id=agency.id)
-    await _referrals(session, store, liaisons)
-    await session.flush()
-    return True
+            await _user(session, f"{district.slug}.{kind_slug(kind)}",
+                        f"{district.name}{AGENCY_NAMES[kind]}联络员", Role.AGENCY_LIAISON,
+                        agency_id=str(agency.id))
 
 
 async def _procuratorate_id(session: AsyncSession, code: str) -> str:
@@ -161,12 +172,11 @@ def _file(name: str, content: bytes, description: str) -> IncomingFile:
     return IncomingFile(filename=name, stream=io.BytesIO(content), size=len(content), description=description)
 
 
-async def _referrals(session: AsyncSession, store: EvidenceStore,
-                     liaisons: dict[tuple[str, AgencyKind], Principal]) -> None:
+async def _referrals(session: AsyncSession, store: EvidenceStore) -> None:
     max_bytes = 10 * 1024 * 1024
     pit = mining_pit((113.385, 33.765), 1578)
     await referrals.submit_referral(
-        session, principal=liaisons[("weidong", AgencyKind.NATURAL_RESOURCES)], store=store,
+        session, principal=await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES), store=store,
         max_upload_bytes=max_bytes,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="无证开采页岩矿造成土地和矿产资源损毁",
@@ -179,7 +189,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore,
                      "矿产资源损失价值鉴定报告（演示）")])
     river = LineString([(113.33, 33.745), (113.36, 33.752), (113.39, 33.749), (113.42, 33.757)])
     await referrals.submit_referral(
-        session, principal=liaisons[("weidong", AgencyKind.ECOLOGY_ENVIRONMENT)], store=store,
+        session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,
         max_upload_bytes=max_bytes,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="河道沿线企业超标排放污水",
@@ -188,7 +198,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore,
             special_investigation="入河排污口排查整治", idempotency_key="demo-river"),
         files=[_file("water-sample.png", tiny_png((60, 90, 110)), "取样点照片（演示）")])
     await referrals.submit_referral(
-        session, principal=liaisons[("xinhua", AgencyKind.MARKET_REGULATION)], store=store,
+        session, principal=await _liaison(session, "xinhua", AgencyKind.MARKET_REGULATION), store=store,
         max_upload_bytes=max_bytes,
         data=referrals.ReferralSubmission(
             domain_code="FOOD_DRUG_SAFETY", title="校园周边食品店销售过期食品",

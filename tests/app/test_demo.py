@@ -1,0 +1,53 @@
+"""The demo data: loaded once, and completed by the next run when a run was interrupted."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app import unit_of_work
+from app.demo import load_demo
+from app.errors import StorageUnavailable
+from evidence.models import Evidence
+from referral.models import Referral
+
+
+async def counts(resources) -> tuple[int, int]:
+    async with resources.session_factory() as session:
+        return (await session.scalar(select(func.count()).select_from(Referral)),
+                await session.scalar(select(func.count()).select_from(Evidence)))
+
+
+@pytest.fixture
+async def no_admin_username(resources):
+    """The demo creates an `admin`, and so did the test world: lend the name for the test."""
+    async with resources.session_factory() as session:
+        await session.execute(text("UPDATE user_account SET username = 'world-admin' WHERE username = 'admin'"))
+        await session.commit()
+    yield
+    async with resources.session_factory() as session:
+        # The demo's own admin goes with the rest of what the test added.
+        await session.execute(text("UPDATE user_account SET username = 'demo-admin' WHERE username = 'admin'"))
+        await session.execute(text("UPDATE user_account SET username = 'admin' WHERE username = 'world-admin'"))
+        await session.commit()
+
+
+async def test_a_load_interrupted_by_a_store_outage_is_completed_by_the_next(world, resources, stack,
+                                                                             no_admin_username):
+    stack.s3.stop()
+    try:
+        async with resources.session_factory() as session:
+            with pytest.raises(StorageUnavailable):
+                await load_demo(session, resources.store)
+            await unit_of_work.rollback(session)
+    finally:
+        stack.s3.start()
+    assert await counts(resources) == (0, 0)
+    async with resources.session_factory() as session:
+        assert await load_demo(session, resources.store) is False  # the accounts were kept
+        await unit_of_work.commit(session)
+    assert await counts(resources) == (3, 3)
+    async with resources.session_factory() as session:
+        assert await load_demo(session, resources.store) is False
+        await unit_of_work.commit(session)
+    assert await counts(resources) == (3, 3)
