@@ -94,6 +94,11 @@ class RequestGuard:
         return self.api_settings.max_json_bytes
 
     def _problem(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
+        # RFC 9110 forbids NUL in a field value; most servers refuse it, but not every one, and a
+        # credential holding one would reach the database, which cannot take it. (Headers are
+        # read as Latin-1, so they never hold the lone surrogates refused elsewhere.)
+        if any("\x00" in value for value in headers.values()):
+            return ValidationFailed("请求头不能包含 NUL 字符 / header values may not contain NUL characters")
         if scope["method"] != "POST":
             return None
         multipart = headers.get("content-type", "").startswith("multipart/")

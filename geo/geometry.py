@@ -92,7 +92,7 @@ def _check_structure(kind: str, coordinates: Any, field: str) -> None:
         if (not isinstance(value, (list, tuple)) or len(value) not in (2, 3)
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
             raise malformed("a position is [longitude, latitude] (or with an altitude), as numbers")
-        if not all(_finite(v) for v in value):
+        if not all(finite_number(v) for v in value):
             raise InvalidGeometry("坐标不是有限数值 / coordinates must be finite numbers", field=field)
 
     def positions(value: Any, minimum: int) -> None:
@@ -127,8 +127,9 @@ def _check_structure(kind: str, coordinates: Any, field: str) -> None:
     checks[kind](coordinates)
 
 
-def _finite(number: int | float) -> bool:
-    """False for inf, nan, and integers too large for a float (shapely would raise OverflowError)."""
+def finite_number(number: int | float) -> bool:
+    """False for inf, nan, and integers too large for a float (math.isfinite and float() raise
+    OverflowError for those, and so would shapely and the database driver)."""
     try:
         return math.isfinite(number)
     except OverflowError:

@@ -197,6 +197,23 @@ async def test_surrogate_pairs_are_ordinary_text(client, world):
     assert "errors" not in body, body
 
 
+@pytest.mark.parametrize("method, path", [("POST", "/graphql"), ("GET", f"/evidence/{'0' * 8}-0000-0000-0000-"
+                                                                     f"{'0' * 12}/content")])
+@pytest.mark.parametrize("authorization", [b"Bearer pilk_a\x00b_secret", b"Bearer \x00"])
+async def test_a_nul_in_a_header_is_refused_before_it_reaches_the_database(client, world, method, path,
+                                                                         authorization):
+    """h11 refuses such a header; an ASGI server that passes it on must not make it a 500."""
+    response = await client.request(method, path, json={"query": "{ me { username } }"},
+                                     headers=[(b"Authorization", authorization)])
+    assert response.status_code == 400 and error_codes(clean_answer(response)) == ["VALIDATION"]
+
+
+async def test_latin1_bytes_in_a_header_are_an_ordinary_bad_credential(client, world):
+    response = await client.post("/graphql", json={"query": "{ me { username } }"},
+                                 headers=[(b"Authorization", b"Bearer pilk_\xe9\xff_secret")])
+    assert error_codes(clean_answer(response)) == ["UNAUTHENTICATED"]
+
+
 # --- size limits apply to the bytes read --------------------------------------------------------
 
 async def chunks(total: int, size: int = 64 * 1024):
