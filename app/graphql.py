@@ -80,10 +80,20 @@ class PlatformRouter(GraphQLRouter):
     request id and reaches the client masked."""
 
     def decode_json(self, data: str | bytes) -> object:
+        # strawberry answers 400 for a JSONDecodeError only; anything else that json.loads raises
+        # would be a 500, so it is turned into one.
         try:
-            return json.loads(data)
-        except RecursionError as error:  # strawberry answers 400 for a JSONDecodeError
+            # RFC 8259 wants UTF-8 between systems; json.loads alone would also guess UTF-16/32.
+            value = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+        except RecursionError as error:
             raise json.JSONDecodeError("nested too deeply", "", 0) from error
+        except json.JSONDecodeError:
+            raise
+        except ValueError as error:  # bytes that are not UTF-8, an integer past the digit limit
+            raise json.JSONDecodeError(str(error), "", 0) from error
+        if not isinstance(value, (dict, list)):  # strawberry reads fields of it without looking
+            raise json.JSONDecodeError("a GraphQL request is a JSON object", "", 0)
+        return value
 
     @cached_property
     def graphql_ide_html(self) -> str:

@@ -6,6 +6,7 @@ QueryDepthLimiter and MaxAliasesLimiter build fresh rule classes per request and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from graphql import (
@@ -70,15 +71,29 @@ def _root_fields(selection_set: SelectionSetNode, context: ValidationContext,
 
 
 NUL_MESSAGE = "文本不能包含 NUL 字符 / text may not contain NUL (\\u0000) characters"
+SURROGATE_MESSAGE = ("文本不能包含孤立的 UTF-16 代理字符 / text may not contain lone UTF-16 surrogates "
+                     "(\\ud800-\\udfff)")
+# A JSON escape pair such as "\ud83d\ude00" arrives as one character, so any code point in this
+# range is half a pair: no UTF-8 encoding exists for it and the database driver would fail on it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why a string cannot be stored as PostgreSQL text, if it cannot."""
+    if "\x00" in value:
+        return NUL_MESSAGE
+    if _LONE_SURROGATE.search(value):
+        return SURROGATE_MESSAGE
+    return None
 
 
 MAX_VARIABLE_DEPTH = 32  # a MultiPolygon inside an input object needs under 10
 
 
 def variables_problem(variables: object) -> str | None:
-    """What is wrong with the request's variables as a whole, if anything: a NUL character
-    (PostgreSQL cannot store one, so it is refused up front for every field) or nesting deep
-    enough to exhaust the interpreter's stack further on. Walked without recursion."""
+    """What is wrong with the request's variables as a whole, if anything: a NUL character or a
+    lone surrogate (PostgreSQL cannot store either, so they are refused up front for every field)
+    or nesting deep enough to exhaust the interpreter's stack further on. Walked without recursion."""
     if not variables:
         return None
     level, depth = [variables], 0
@@ -89,8 +104,8 @@ def variables_problem(variables: object) -> str | None:
         next_level = []
         for value in level:
             if isinstance(value, str):
-                if "\x00" in value:
-                    return NUL_MESSAGE
+                if problem := text_problem(value):
+                    return problem
             elif isinstance(value, dict):
                 next_level.extend(value)
                 next_level.extend(value.values())
@@ -100,10 +115,12 @@ def variables_problem(variables: object) -> str | None:
     return None
 
 
-class NoNulInStrings(ValidationRule):
+class OnlyStorableStrings(ValidationRule):
+    """String literals in the document follow the same rule as strings in the variables."""
+
     def enter_string_value(self, node: StringValueNode, *_args) -> None:
-        if "\x00" in node.value:
-            self.report_error(GraphQLError(NUL_MESSAGE, node))
+        if problem := text_problem(node.value):
+            self.report_error(GraphQLError(problem, node))
 
 
 def document_limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
@@ -131,7 +148,7 @@ def document_limit_rules(max_depth: int, max_aliases: int) -> tuple[type[Validat
                     f"别名过多 / operation '{name}' uses {aliases} aliases; the limit is {max_aliases}",
                     node))
 
-    return (DocumentLimits, NoNulInStrings)
+    return (DocumentLimits, OnlyStorableStrings)
 
 
 class LimitedParserCache(ParserCache):

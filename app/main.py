@@ -7,25 +7,39 @@ import logging
 import uuid
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agencies.throttle import LoginThrottle
 from app.context import Resources, get_context
 from app.db import make_engine, make_session_factory
 from app.errors import AppError, PayloadTooLarge, Unauthenticated, ValidationFailed
 from app.graphiql import assets_router as graphiql_assets_router
-from app.graphql import PlatformRouter, build_schema
+from app.graphql import INTERNAL_MESSAGE, PlatformRouter, build_schema
 from app.http import error_response
 from app.http import router as http_router
 from app.settings import ApiSettings, Settings, get_settings
 from evidence.storage import EvidenceStore
 
+logger = logging.getLogger("app.main")
+
+
+class BodyOverLimit(Exception):
+    """Raised out of `receive` into the app once a body has grown past its limit, so that nothing
+    reads further; RequestGuard answers it. (Not a ValueError: parsers catch those.)"""
+
+    def __init__(self, error: PayloadTooLarge):
+        super().__init__(error.message)
+        self.error = error
+
 
 class RequestGuard:
     """Checks made before a body is read: a request id for the logs, the size limit, and
     multipart (upload) requests only with a bearer token. Browsers never attach a bearer token
-    on their own, so a cross-site form cannot post an upload (the CSRF risk of multipart)."""
+    on their own, so a cross-site form cannot post an upload (the CSRF risk of multipart).
+    The size limit is checked again on the bytes as they are read: a chunked body has no
+    Content-Length, and a Content-Length can lie."""
 
     def __init__(self, app: ASGIApp, api_settings: ApiSettings):
         self.app = app
@@ -49,22 +63,72 @@ class RequestGuard:
         if problem is not None:
             await error_response(problem)(scope, receive, send_with_request_id)
             return
-        await self.app(scope, receive, send_with_request_id)
+        limit = self._limit(headers)
+        received = 0
+        response_started = False
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyOverLimit(too_large(limit))
+            return message
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send_with_request_id(message)
+
+        try:
+            await self.app(scope, receive_within_limit, send_tracked)
+        except BodyOverLimit as over:
+            if response_started:  # too late to answer: let the server drop the connection
+                raise
+            await error_response(over.error)(scope, receive, send_with_request_id)
+
+    def _limit(self, headers: dict[str, str]) -> int:
+        if headers.get("content-type", "").startswith("multipart/"):
+            return self.api_settings.max_request_bytes
+        return self.api_settings.max_json_bytes
 
     def _problem(self, scope: Scope, headers: dict[str, str]) -> AppError | None:
+        # RFC 9110 forbids NUL in a field value; most servers refuse it, but not every one, and a
+        # credential holding one would reach the database, which cannot take it. (Headers are
+        # read as Latin-1, so they never hold the lone surrogates refused elsewhere.)
+        if any("\x00" in value for value in headers.values()):
+            return ValidationFailed("请求头不能包含 NUL 字符 / header values may not contain NUL characters")
         if scope["method"] != "POST":
             return None
         multipart = headers.get("content-type", "").startswith("multipart/")
-        limit = self.api_settings.max_request_bytes if multipart else self.api_settings.max_json_bytes
+        limit = self._limit(headers)
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            return PayloadTooLarge(f"请求过大 / the request is larger than {limit} bytes", limitBytes=limit)
+            return too_large(limit)
         if multipart:
             if length is None:
                 return ValidationFailed("上传须带 Content-Length / uploads need a Content-Length header")
             if not headers.get("authorization", "").lower().startswith("bearer "):
                 return Unauthenticated("上传需要 Bearer 令牌 / uploads need 'Authorization: Bearer <token>'")
         return None
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"请求过大 / the request is larger than {limit} bytes", limitBytes=limit)
+
+
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    """The last net, for any route: a bug is logged with the request id and answered as JSON
+    with a code, never as Starlette's plain-text 500. (Starlette re-raises the error after
+    this answer is sent, so the server logs it as well.)"""
+    request_id = request.scope.get("state", {}).get("request_id")
+    logger.error("unexpected error (request %s) on %s %s", request_id, request.method, request.url.path,
+                 exc_info=error)
+    body = {"errors": [{"message": INTERNAL_MESSAGE,
+                        "extensions": {"code": "INTERNAL", "requestId": request_id}}]}
+    # This handler answers outside RequestGuard, so the request id header is set here.
+    return JSONResponse(body, status_code=500, headers={"X-Request-Id": request_id or ""})
 
 
 class GraphQLShapedTransportErrors:
@@ -149,5 +213,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http_router)
     app.add_middleware(GraphQLShapedTransportErrors)
     app.add_middleware(RequestGuard, api_settings=settings.api)
+    app.add_exception_handler(Exception, unexpected_error)
     return app
 

@@ -4,7 +4,6 @@ All of them start from the `&&` bounding-box operator or ST_DWithin, so the GiST
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from geoalchemy2 import Geography
@@ -12,7 +11,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import ColumnElement, cast, func
 
 from app.errors import ValidationFailed
-from geo.geometry import CoordinateSystem, parse_geometry
+from geo.geometry import CoordinateSystem, finite_number, parse_geometry
 
 MAX_NEAR_METERS = 50_000
 
@@ -64,7 +63,7 @@ def distance_meters(column, geometry: object, crs: CoordinateSystem = Coordinate
 
 
 def _check_bbox(bbox: list[float]) -> list[float]:
-    if len(bbox) != 4 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in bbox):
+    if len(bbox) != 4 or not all(isinstance(v, (int, float)) and finite_number(v) for v in bbox):
         raise ValidationFailed("bbox 应为 [最小经度, 最小纬度, 最大经度, 最大纬度] / bbox is "
                                "[minLon, minLat, maxLon, maxLat]", field="bbox")
     min_lon, min_lat, max_lon, max_lat = bbox

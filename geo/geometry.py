@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -42,12 +43,16 @@ def parse_geometry(value: Any, crs: CoordinateSystem = CoordinateSystem.WGS84, *
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except json.JSONDecodeError as error:
-            raise InvalidGeometry(f"不是有效的 GeoJSON / not valid GeoJSON: {error.msg}", field=field) from error
+        except RecursionError as error:
+            raise InvalidGeometry("不是有效的 GeoJSON / not valid GeoJSON: nested too deeply",
+                                  field=field) from error
+        except ValueError as error:  # a JSONDecodeError, or an integer past Python's digit limit
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else "a number is too long"
+            raise InvalidGeometry(f"不是有效的 GeoJSON / not valid GeoJSON: {reason}", field=field) from error
     if not isinstance(value, dict) or "type" not in value:
         raise InvalidGeometry("应为 GeoJSON 几何对象 / expected a GeoJSON geometry object", field=field)
     kind = value["type"]
-    if kind not in allowed:
+    if not isinstance(kind, str) or kind not in allowed:
         raise InvalidGeometry(
             f"不支持的几何类型 {kind!r} / geometry type must be one of {', '.join(sorted(allowed))}",
             field=field)
@@ -87,6 +92,8 @@ def _check_structure(kind: str, coordinates: Any, field: str) -> None:
         if (not isinstance(value, (list, tuple)) or len(value) not in (2, 3)
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
             raise malformed("a position is [longitude, latitude] (or with an altitude), as numbers")
+        if not all(finite_number(v) for v in value):
+            raise InvalidGeometry("坐标不是有限数值 / coordinates must be finite numbers", field=field)
 
     def positions(value: Any, minimum: int) -> None:
         if not isinstance(value, (list, tuple)) or len(value) < minimum:
@@ -118,6 +125,15 @@ def _check_structure(kind: str, coordinates: Any, field: str) -> None:
         "MultiPolygon": lambda value: many(value, polygon),
     }
     checks[kind](coordinates)
+
+
+def finite_number(number: int | float) -> bool:
+    """False for inf, nan, and integers too large for a float (math.isfinite and float() raise
+    OverflowError for those, and so would shapely and the database driver)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def _invert(forward, estimate, lon: float, lat: float) -> tuple[float, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from coordTransform import wgs84_to_bd09, wgs84_to_gcj02
 from hypothesis import given, settings
@@ -73,6 +75,13 @@ def test_z_values_are_dropped_and_multi_types_accepted():
     ({"type": "Point", "coordinates": [True, 33.0]}, "malformed"),
     ({"type": "Polygon", "coordinates": [[1, 2, 3, 4]]}, "malformed"),
     ([113.0, 33.0], "expected a GeoJSON geometry"),
+    ({"type": ["Point"], "coordinates": [113.0, 33.0]}, "must be one of"),
+    ({"type": {"a": 1}, "coordinates": [113.0, 33.0]}, "must be one of"),
+    ({"type": "Point", "coordinates": [10 ** 400, 33.0]}, "finite"),
+    ({"type": "Point", "coordinates": [float("inf"), 33.0]}, "finite"),
+    ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ('{"type": "Point", "coordinates": [' + "9" * 5000 + ", 33.0]}", "too long"),
+    ('{"type": "Point", "coordinates": [1e400, 33.0]}', "finite"),
 ])
 def test_bad_input_is_refused_with_a_reason(value, reason):
     with pytest.raises(InvalidGeometry) as refused:
@@ -86,17 +95,24 @@ def test_vertex_cap():
         parse_geometry({"type": "LineString", "coordinates": ring})
 
 
+hostile_numbers = (st.integers(min_value=2 ** 1024, max_value=10 ** 400) | st.sampled_from(
+    [float("inf"), float("-inf"), float("nan"), -(10 ** 400)]))
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    st.none() | st.booleans() | st.integers() | st.floats() | hostile_numbers
+    | st.text(st.characters(codec=None, categories=None), max_size=10),
     lambda children: st.lists(children, max_size=6) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=40)
-coordinates = st.recursive(st.floats() | st.integers() | st.text(max_size=3) | st.none(),
+coordinates = st.recursive(st.floats() | st.integers() | hostile_numbers | st.text(max_size=3) | st.none(),
                            lambda children: st.lists(children, max_size=6), max_leaves=60)
 geometry_like = st.builds(lambda kind, coords: {"type": kind, "coordinates": coords},
-                          st.sampled_from(sorted(GEOMETRY_TYPES) + ["Feature", "Circle", ""]), coordinates)
+                          st.sampled_from(sorted(GEOMETRY_TYPES) + ["Feature", "Circle", ""]) | json_values,
+                          coordinates)
+# The same shapes as a JSON string, as a client may send them; huge integers stay under the digit
+# limit here (json.dumps cannot write past it), the raw-digit cases are in the table above.
+geometry_strings = st.one_of(json_values, geometry_like).map(json.dumps)
 
 
-@given(st.one_of(json_values, geometry_like))
+@given(st.one_of(json_values, geometry_like, geometry_strings))
 @settings(max_examples=600, deadline=None)
 def test_any_input_is_either_a_valid_geometry_or_an_invalid_geometry_error(value):
     try:
