@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agencies.throttle import LoginThrottle
 from app.context import Resources, get_context
-from app.db import make_engine, make_session_factory
-from app.errors import AppError, PayloadTooLarge, Unauthenticated, ValidationFailed
+from app.db import database_unreachable, make_engine, make_session_factory
+from app.errors import AppError, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
 from app.graphiql import assets_router as graphiql_assets_router
 from app.graphql import INTERNAL_MESSAGE, PlatformRouter, build_schema
 from app.http import error_response
@@ -123,6 +123,12 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     with a code, never as Starlette's plain-text 500. (Starlette re-raises the error after
     this answer is sent, so the server logs it as well.)"""
     request_id = request.scope.get("state", {}).get("request_id")
+    if database_unreachable(error):  # not a bug: an outage, worth a retry
+        logger.warning("database unreachable (request %s) on %s %s: %r", request_id, request.method,
+                       request.url.path, error)
+        response = error_response(DatabaseUnavailable())
+        response.headers["X-Request-Id"] = request_id or ""
+        return response
     logger.error("unexpected error (request %s) on %s %s", request_id, request.method, request.url.path,
                  exc_info=error)
     body = {"errors": [{"message": INTERNAL_MESSAGE,
