@@ -271,7 +271,10 @@ async def list_users(session: AsyncSession, *, principal: Principal, role: Role 
     if role is not None:
         query = query.where(UserAccount.role == role)
     if agency_id is not None:
-        query = query.where(UserAccount.agency_id == _parse_id(agency_id))
+        parsed = _parse_id(agency_id)
+        if parsed is None:  # as None it would become IS NULL: every account without an agency
+            raise ValidationFailed("agencyId 不是有效的 ID / agencyId is not a valid id", field="agencyId")
+        query = query.where(UserAccount.agency_id == parsed)
     return list(await session.scalars(query))
 
 

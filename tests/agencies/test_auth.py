@@ -171,3 +171,12 @@ async def test_users_change_their_own_password(client, world, resources):
     async with resources.session_factory() as session:
         await session.execute(text("UPDATE user_account SET tokens_valid_after = NULL"))
         await session.commit()
+
+
+async def test_users_filtered_by_a_malformed_agency_id_is_a_validation_error(client, world):
+    body = await graphql(client, "query($a: ID) { users(agencyId: $a) { username } }", {"a": "not-an-id"},
+                         world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == "agencyId"
+    body = await graphql(client, "query($a: ID) { users(agencyId: $a) { username } }", {"a": world.ids["agency:A"]},
+                         world.tokens["admin"])
+    assert [user["username"] for user in body["data"]["users"]] == ["liaison-a"]
