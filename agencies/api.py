@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from fastapi import Request
 from strawberry.types import Info
 
 from agencies import auth, service
@@ -19,6 +20,13 @@ from agencies.types import (
     User,
     Viewer,
 )
+
+
+def client_address(request: Request) -> str:
+    """Who is knocking, for the login throttle: the peer address. Behind a reverse proxy, run
+    uvicorn with --proxy-headers and --forwarded-allow-ips naming the proxy, and uvicorn puts the
+    client's address here; X-Forwarded-For is never read directly, since any client can send one."""
+    return request.client.host if request.client else "unknown"
 
 
 @strawberry.type
@@ -68,7 +76,8 @@ class AgencyMutation:
     async def login(self, info: Info, username: str, password: str) -> LoginResult:
         user, token, expires_at = await auth.login(
             info.context.session, settings=info.context.settings.auth,
-            throttle=info.context.resources.login_throttle, username=username, password=password)
+            throttle=info.context.resources.login_throttle, source=client_address(info.context.request),
+            username=username, password=password)
         return LoginResult(token=token, expires_at=expires_at, user=User.from_model(user))
 
     @strawberry.mutation

@@ -1,29 +1,36 @@
 """Passwords, login tokens and agency API keys, and turning a bearer credential into a Principal.
 
-Login tokens are short-lived signed JWTs; the account is re-read on every request, so disabling a
-user stops its tokens at once. API keys are random secrets shown once; only their SHA-256 is kept
-(a slow hash buys nothing for 256 random bits) and a revoked key fails on its next request."""
+Login tokens are short-lived signed JWTs carrying the account's token version; the account is
+re-read on every request (one statement, with everything the Principal needs), so disabling a user
+or changing its password ends its tokens at once. API keys are random secrets shown once; only
+their SHA-256 is kept (a slow hash buys nothing for 256 random bits) and a revoked key fails on its
+next request.
+
+argon2 spends tens of milliseconds of CPU per password: it runs in a small thread pool of its own
+(argon2-cffi releases the GIL), never on the event loop, so a burst of logins does not stall
+every other request."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import hmac
 import secrets
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.models import ApiKey, Jurisdiction, Procuratorate, Role, UserAccount
 from agencies.principal import Principal
 from agencies.throttle import LoginThrottle
-from app.db import utcnow
 from app.errors import Unauthenticated
-from app.settings import AuthSettings
+from app.settings import AuthSettings, get_settings
 
 API_KEY_PREFIX = "pilk"
 _password_hasher = PasswordHasher()
@@ -31,31 +38,43 @@ _password_hasher = PasswordHasher()
 _DUMMY_HASH = _password_hasher.hash("not-a-real-password")
 _BAD_CREDENTIALS = "用户名或密码错误 / Wrong username or password"
 _BAD_TOKEN = "登录已失效，请重新登录 / The token is invalid or expired, please log in again"
+# last_used_at is for a person judging whether a key is still in use; minute precision is plenty,
+# and it spares a row write (and a row lock held to the end of the request) on every request.
+_API_KEY_USE_PRECISION = timedelta(minutes=1)
 
 
-def hash_password(password: str) -> str:
-    return _password_hasher.hash(password)
+@cache
+def _hashing_pool() -> ThreadPoolExecutor:
+    # Made on first use and sized from the environment's settings (PIL_AUTH_PASSWORD_HASH_THREADS):
+    # services that hash (create_user from the CLI, the demo loader, the tests' fixtures) run
+    # without an application around them to own a pool.
+    return ThreadPoolExecutor(max_workers=get_settings().auth.password_hash_threads,
+                              thread_name_prefix="password-hash")
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool(), _password_hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool(), _verify, password_hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
         return _password_hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-async def login(session: AsyncSession, *, settings: AuthSettings, throttle: LoginThrottle, username: str,
-                password: str) -> tuple[UserAccount, str, datetime]:
-    """The account and a fresh token for it, or Unauthenticated (or RateLimited while a username
-    is being guessed at)."""
+async def login(session: AsyncSession, *, settings: AuthSettings, throttle: LoginThrottle, source: str,
+                username: str, password: str) -> tuple[UserAccount, str, datetime]:
+    """The account and a fresh token for it, or Unauthenticated (or RateLimited while `source`
+    has been guessing at this username, or at too many)."""
     username = username.strip().lower()
-    throttle.check(username)
-    try:
-        user = await authenticate(session, username=username, password=password)
-    except Unauthenticated:
-        throttle.record_failure(username)
-        raise
-    throttle.record_success(username)
+    await throttle.count_attempt(source, username)
+    user = await authenticate(session, username=username, password=password)
+    await throttle.record_success(source, username)
     token, expires_at = issue_token(settings, user)
     return user, token, expires_at
 
@@ -63,9 +82,9 @@ async def login(session: AsyncSession, *, settings: AuthSettings, throttle: Logi
 async def authenticate(session: AsyncSession, *, username: str, password: str) -> UserAccount:
     user = await session.scalar(select(UserAccount).where(UserAccount.username == username))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        await verify_password(_DUMMY_HASH, password)
         raise Unauthenticated(_BAD_CREDENTIALS)
-    if not verify_password(user.password_hash, password) or not user.is_active:
+    if not await verify_password(user.password_hash, password) or not user.is_active:
         raise Unauthenticated(_BAD_CREDENTIALS)
     return user
 
@@ -73,7 +92,8 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
 def issue_token(settings: AuthSettings, user: UserAccount) -> tuple[str, datetime]:
     issued_at = datetime.now(timezone.utc)
     expires_at = issued_at + timedelta(seconds=settings.token_ttl_seconds)
-    claims = {"sub": str(user.id), "iss": settings.token_issuer, "iat": issued_at, "exp": expires_at}
+    claims = {"sub": str(user.id), "ver": user.token_version, "iss": settings.token_issuer, "iat": issued_at,
+              "exp": expires_at}
     return jwt.encode(claims, settings.token_secret, algorithm="HS256"), expires_at
 
 
@@ -97,16 +117,37 @@ async def principal_from_bearer(session: AsyncSession, settings: AuthSettings, c
 async def _principal_from_token(session: AsyncSession, settings: AuthSettings, token: str) -> Principal:
     try:
         claims = jwt.decode(token, settings.token_secret, algorithms=["HS256"],
-                            issuer=settings.token_issuer, options={"require": ["sub", "exp", "iat"]})
+                            issuer=settings.token_issuer, options={"require": ["sub", "ver", "exp", "iat"]})
         user_id = uuid.UUID(claims["sub"])
-    except (jwt.PyJWTError, ValueError) as error:
+    except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise Unauthenticated(_BAD_TOKEN) from error
-    user = await session.get(UserAccount, user_id)
-    if user is None or not user.is_active:
+    row = (await session.execute(_account_with_scope(user_id))).one_or_none()
+    if row is None:
         raise Unauthenticated(_BAD_TOKEN)
-    if user.tokens_valid_after is not None and claims["iat"] < int(user.tokens_valid_after.timestamp()):
+    user, scope_root, visible = row
+    if not user.is_active or claims["ver"] != user.token_version:
         raise Unauthenticated(_BAD_TOKEN)
-    return await principal_for_user(session, user)
+    return Principal(role=user.role, username=user.username, user_id=user.id,
+                     agency_id=user.agency_id, procuratorate_id=user.procuratorate_id,
+                     jurisdiction_id=scope_root, visible_jurisdiction_ids=frozenset(visible or ()),
+                     account=user)
+
+
+def _account_with_scope(user_id: uuid.UUID):
+    """One statement for the whole Principal: the account, the jurisdiction it acts for — a prosecutor's is its
+    procuratorate's — and that jurisdiction with everything below it (a city sees its districts).
+    The role_binding constraint leaves at most one of the two roots set."""
+    scope_root = func.coalesce(Procuratorate.jurisdiction_id, UserAccount.jurisdiction_id)
+    account = (select(UserAccount.id, scope_root.label("scope_root"))
+               .outerjoin(Procuratorate, Procuratorate.id == UserAccount.procuratorate_id)
+               .where(UserAccount.id == user_id)
+               .cte("account"))
+    tree = (select(Jurisdiction.id).join(account, Jurisdiction.id == account.c.scope_root)
+            .cte("tree", recursive=True))
+    below = select(Jurisdiction.id).join(tree, Jurisdiction.parent_id == tree.c.id)
+    tree = tree.union_all(below)
+    visible = select(func.array_agg(tree.c.id)).scalar_subquery()
+    return select(UserAccount, account.c.scope_root, visible).join(account, account.c.id == UserAccount.id)
 
 
 async def _principal_from_api_key(session: AsyncSession, credential: str) -> Principal:
@@ -114,28 +155,28 @@ async def _principal_from_api_key(session: AsyncSession, credential: str) -> Pri
     if len(parts) != 3:
         raise Unauthenticated(_BAD_TOKEN)
     _, prefix, secret = parts
-    key = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if key is None or key.revoked_at is not None:
+    row = (await session.execute(_live_api_key(prefix, hash_api_secret(secret)))).one_or_none()
+    if row is None:
         raise Unauthenticated(_BAD_TOKEN)
-    if not hmac.compare_digest(key.secret_hash, hash_api_secret(secret)):
-        raise Unauthenticated(_BAD_TOKEN)
-    key.last_used_at = utcnow()
-    return Principal(role=Role.AGENCY_LIAISON, username=f"api-key:{key.name}", api_key_id=key.id,
-                     agency_id=key.agency_id)
+    key_id, name, agency_id = row
+    return Principal(role=Role.AGENCY_LIAISON, username=f"api-key:{name}", api_key_id=key_id,
+                     agency_id=agency_id)
 
 
-async def principal_for_user(session: AsyncSession, user: UserAccount) -> Principal:
-    scope_root = user.jurisdiction_id
-    if user.role is Role.PROSECUTOR:
-        scope_root = await session.scalar(
-            select(Procuratorate.jurisdiction_id).where(Procuratorate.id == user.procuratorate_id))
-    visible = await jurisdiction_subtree(session, scope_root) if scope_root else frozenset()
-    return Principal(role=user.role, username=user.username, user_id=user.id,
-                     agency_id=user.agency_id, procuratorate_id=user.procuratorate_id,
-                     jurisdiction_id=scope_root, visible_jurisdiction_ids=visible)
-
-
-async def jurisdiction_subtree(session: AsyncSession, root_id: uuid.UUID) -> frozenset[uuid.UUID]:
-    tree = select(Jurisdiction.id).where(Jurisdiction.id == root_id).cte("tree", recursive=True)
-    tree = tree.union_all(select(Jurisdiction.id).where(Jurisdiction.parent_id == tree.c.id))
-    return frozenset(await session.scalars(select(tree.c.id)))
+def _live_api_key(prefix: str, secret_hash: str):
+    """One statement: the unrevoked key with this prefix and secret, and its last_used_at moved on
+    if it is more than a minute old (so a busy key is written once a minute, not per request).
+    The digest is compared in SQL: its bytes are not the attacker's to choose, so timing reveals
+    nothing usable about the stored hash."""
+    key = (select(ApiKey.id, ApiKey.name, ApiKey.agency_id)
+           .where(ApiKey.prefix == prefix, ApiKey.secret_hash == secret_hash, ApiKey.revoked_at.is_(None))
+           .cte("key"))
+    touched = (update(ApiKey)
+               .where(ApiKey.id.in_(select(key.c.id)),
+                      or_(ApiKey.last_used_at.is_(None),
+                          ApiKey.last_used_at < func.now() - _API_KEY_USE_PRECISION))
+               .values(last_used_at=func.now())
+               .returning(literal_column("1"))
+               .cte("touched"))
+    # PostgreSQL runs a data-modifying CTE to completion whether or not the SELECT reads it.
+    return select(key.c.id, key.c.name, key.c.agency_id).add_cte(touched)

@@ -7,7 +7,19 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, created_at_column, string_enum, uuid_pk
@@ -91,8 +103,10 @@ class UserAccount(Base):
     procuratorate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("procuratorate.id"))
     jurisdiction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jurisdiction.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Tokens issued before this instant are refused (set when the password changes).
-    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Every login token carries the version current when it was issued; changing the password or
+    # disabling the account moves it on, so all earlier tokens fail (a timestamp cannot tell apart
+    # tokens of the same second, and re-enabling would bring them back).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
@@ -125,3 +139,20 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = created_at_column()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FailedLogin(Base):
+    """A wrong password, kept for the throttle window only, in the database so that every worker
+    process counts the same failures."""
+
+    __tablename__ = "failed_login"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))  # the client address
+    username: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_failed_login_source_at", "source", "at"),  # the throttle's one query
+        Index("ix_failed_login_at", "at"),  # sweeping expired rows
+    )

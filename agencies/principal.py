@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from agencies.models import Role
+from agencies.models import Role, UserAccount
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Principal:
     jurisdiction_id: uuid.UUID | None = None
     # The jurisdiction a prosecutor or assessor acts for and all below it (a city sees its districts).
     visible_jurisdiction_ids: frozenset[uuid.UUID] = frozenset()
+    # The account row as loaded with the principal, so reading it again costs no query.
+    account: UserAccount | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_api_key(self) -> bool:

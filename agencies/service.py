@@ -161,6 +161,8 @@ async def agencies_by_id(session: AsyncSession, *, principal: Principal,
 
 async def account_of(session: AsyncSession, *, principal: Principal) -> UserAccount | None:
     """The signed-in user's own account (None for an API key)."""
+    if principal.account is not None:
+        return principal.account
     return await session.get(UserAccount, principal.user_id) if principal.user_id else None
 
 
@@ -225,7 +227,7 @@ async def create_user(session: AsyncSession, *, principal: Principal, data: NewU
                                field="username")
     _check_password(data.password, field="password")
     user = UserAccount(username=username, display_name=_required_text(data.display_name, "displayName", 100),
-                       password_hash=hash_password(data.password), role=data.role)
+                       password_hash=await hash_password(data.password), role=data.role)
     if data.role is Role.AGENCY_LIAISON:
         user.agency_id = await _required_reference(session, Agency, data.agency_id, "agencyId")
     elif data.role is Role.PROSECUTOR:
@@ -246,13 +248,15 @@ async def change_password(session: AsyncSession, *, principal: Principal, curren
     """A signed-in user replaces their own password, proving they know the current one."""
     require_user(principal)
     user = await session.get(UserAccount, principal.user_id)
-    if not verify_password(user.password_hash, current_password):
+    if not await verify_password(user.password_hash, current_password):
         raise ValidationFailed("当前密码不正确 / the current password is wrong", field="currentPassword")
     _check_password(new_password, field="newPassword")
     if new_password == current_password:
         raise ValidationFailed("新密码不能与当前密码相同 / choose a different password", field="newPassword")
-    user.password_hash = hash_password(new_password)
-    user.tokens_valid_after = utcnow()  # every session signed in with the old password ends
+    user.password_hash = await hash_password(new_password)
+    # Every session signed in with the old password ends. Incremented in SQL, so a concurrent
+    # disable cannot write back the same number.
+    user.token_version = UserAccount.token_version + 1
     await session.flush()
     return user
 
@@ -271,7 +275,10 @@ async def list_users(session: AsyncSession, *, principal: Principal, role: Role 
     if role is not None:
         query = query.where(UserAccount.role == role)
     if agency_id is not None:
-        query = query.where(UserAccount.agency_id == _parse_id(agency_id))
+        parsed = _parse_id(agency_id)
+        if parsed is None:  # as None it would become IS NULL: every account without an agency
+            raise ValidationFailed("agencyId 不是有效的 ID / agencyId is not a valid id", field="agencyId")
+        query = query.where(UserAccount.agency_id == parsed)
     return list(await session.scalars(query))
 
 
@@ -292,6 +299,8 @@ async def set_user_active(session: AsyncSession, *, principal: Principal, user_i
         raise NotFound("用户不存在 / user not found")
     if user.id == principal.user_id and not active:
         raise ValidationFailed("不能停用自己的账号 / you cannot disable your own account", field="userId")
+    if user.is_active and not active:
+        user.token_version = UserAccount.token_version + 1  # its tokens stay dead once re-enabled
     user.is_active = active
     await session.flush()
     return user

@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         engine = make_engine(settings.db)
         store = EvidenceStore(settings.storage)
-        throttle = LoginThrottle(settings.auth.max_failed_logins, settings.auth.failed_login_window_seconds)
+        throttle = LoginThrottle(engine, settings.auth)
         app.state.resources = Resources(settings=settings, engine=engine,
                                         session_factory=make_session_factory(engine), store=store,
                                         login_throttle=throttle)

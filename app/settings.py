@@ -59,8 +59,15 @@ class AuthSettings(BaseSettings):
     token_secret: str = DEMO_TOKEN_SECRET
     token_ttl_seconds: int = 8 * 3600
     token_issuer: str = "pil-referral"
+    # Wrong passwords from one client address for one username within the window, after which that
+    # address may not try that username again until the oldest failure ages out; others still can.
     max_failed_logins: int = 5
+    # Wrong passwords from one client address over all usernames (password spraying).
+    max_failed_logins_per_source: int = 20
     failed_login_window_seconds: int = 15 * 60
+    # Threads hashing and verifying passwords (argon2 takes tens of milliseconds of CPU each), so
+    # the event loop keeps serving other requests; small, so a login flood cannot take every core.
+    password_hash_threads: int = 2
 
 
 class ApiSettings(BaseSettings):

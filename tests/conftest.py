@@ -9,6 +9,7 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +18,8 @@ import httpx
 import pytest
 from minio.deleteobjects import DeleteObject
 from shapely.geometry import box, mapping
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import devstack
 from agencies import service as agencies
@@ -25,14 +27,18 @@ from agencies.models import AgencyKind, JurisdictionLevel, Role
 from agencies.principal import Principal
 from agencies.uscc import check_character
 from app import unit_of_work
+from app.models import metadata
 from app.settings import Settings
 from geo.geometry import CoordinateSystem
 
 PASSWORD = "test-password-123"
 ADMIN = Principal(role=Role.ADMIN, username="test-setup")
 # Tables emptied after every test; the world's own tables are trimmed back to the world instead.
-TRANSIENT_TABLES = ("custody_event", "evidence", "pending_upload", "referral_status_change", "referral", "api_key")
 WORLD_TABLES = ("user_account", "agency", "procuratorate", "jurisdiction")
+# Data every installation has from its migrations.
+REFERENCE_TABLES = ("referral_domain",)
+TRANSIENT_TABLES = tuple(table.name for table in metadata.sorted_tables
+                         if table.name not in WORLD_TABLES + REFERENCE_TABLES)
 
 
 @pytest.fixture(scope="session")
@@ -155,7 +161,8 @@ async def _reset_to_world(request) -> AsyncIterator[None]:
         await session.execute(text("TRUNCATE " + ", ".join(TRANSIENT_TABLES) + " CASCADE"))
         for table in WORLD_TABLES:
             await session.execute(text(f"DELETE FROM {table} WHERE created_at > :t"), {"t": world.created_at})
-        await session.execute(text("UPDATE user_account SET is_active = true"))
+        # Back to the versions the world's tokens were issued with.
+        await session.execute(text("UPDATE user_account SET is_active = true, token_version = 0"))
         await session.commit()
     empty_bucket(resources.store)
 
@@ -195,6 +202,23 @@ async def graphql_upload(client: httpx.AsyncClient, query: str, variables: dict,
     upload = {name: files[path] for name, path in names.items()}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await client.post("/graphql", data=form, files=upload, headers=headers)
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine | Engine) -> Iterator[list[str]]:
+    """The SQL statements sent through `engine` (e.g. `app.state.resources.engine`) while the block
+    runs, in order."""
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
 
 
 def error_codes(body: dict) -> list[str]:
