@@ -47,11 +47,17 @@ def database_unreachable(error: BaseException | None) -> bool:
     return isinstance(error, (OSError, TimeoutError))
 
 
+POOL_RECYCLE_SECONDS = 1800
+
+
 def make_engine(settings: DatabaseSettings) -> AsyncEngine:
     return create_async_engine(
         settings.url,
         pool_size=settings.pool_size,
-        pool_pre_ping=True,
+        # No ping per checkout (a round trip per request): asyncpg reports a dead connection on
+        # its first use and SQLAlchemy then invalidates it; recycling retires connections before
+        # a firewall's or PostgreSQL's idle timeout quietly drops them.
+        pool_recycle=POOL_RECYCLE_SECONDS,
         echo=settings.echo,
     )
 
