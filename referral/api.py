@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import strawberry
 from strawberry.types import Info
 
-from app.connection import Connection
+from agencies.loaders import agency_loader
+from app.connection import Connection, selects
 from app.pagination import page_request
 from evidence.types import EvidenceInput, incoming_files
 from geo.types import CoordinateSystem, GeoJSON
@@ -23,9 +26,18 @@ class ReferralQuery:
     @strawberry.field(description="Referrals the caller may see, newest first.")
     async def referrals(self, info: Info, filter: ReferralFilter | None = None, first: int | None = None,
                         after: str | None = None) -> Connection[Referral] | None:
+        request = page_request(info.context.settings.api, first, after,
+                               with_total_count=selects(info, "totalCount"))
+        with_agency = selects(info, "edges", "node", "agency")
         page = await service.list_referrals(info.context.session, principal=info.context.principal,
-                                            filters=(filter or ReferralFilter()).to_service(),
-                                            page=page_request(info.context.settings.api, first, after))
+                                            filters=(filter or ReferralFilter()).to_service(), page=request,
+                                            with_agency=with_agency,
+                                            with_facts=selects(info, "edges", "node", "facts"))
+        if with_agency:  # fetched with the page: the agency loader need not ask again
+            agencies = agency_loader(info)
+            for referral, agency in page.items:
+                agencies.prime(referral.agency_id, agency)
+            page = replace(page, items=[referral for referral, _ in page.items])
         return Connection.from_page(page, Referral.from_model)
 
     @strawberry.field(description="Referrals within `meters` of a geometry, nearest first (at most 50): "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from functools import cached_property
 
 import strawberry
 from geoalchemy2.shape import to_shape
@@ -62,7 +63,8 @@ class Referral(Areal):
     id: strawberry.ID
     status: ReferralStatus
     title: str
-    facts: str
+    # Read from the row only when asked: lists leave the long text in the database otherwise.
+    facts: str = strawberry.field(resolver=lambda root: root.row.facts)
     address: str | None
     found_on: date | None
     special_investigation: str | None
@@ -71,13 +73,18 @@ class Referral(Areal):
 
     @classmethod
     def from_model(cls, row: ReferralModel) -> Referral:
-        return cls(id=strawberry.ID(str(row.id)), status=row.status, title=row.title, facts=row.facts,
+        return cls(id=strawberry.ID(str(row.id)), status=row.status, title=row.title,
                    address=row.address, found_on=row.found_on,
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
                    row=row)
 
-    def shape(self) -> BaseGeometry:
+    @cached_property
+    def _shape(self) -> BaseGeometry:
         return to_shape(self.row.geometry)
+
+    def shape(self) -> BaseGeometry:
+        # Parsed once per referral, however many of geometry and the areas are asked for.
+        return self._shape
 
     @strawberry.field(description="Where it happened, WGS84.")
     def geometry(self) -> GeoJSON:
