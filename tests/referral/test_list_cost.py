@@ -133,3 +133,10 @@ async def test_a_cursor_at_the_edges_of_time_is_still_a_cursor(client, world, se
     assert len((await graphql(client, PAGE, {"after": latest}, token))["data"]["referrals"]["edges"]) == 5
     earliest = cursor("0001-01-01T00:00:00+00:00|00000000-0000-0000-0000-000000000000")
     assert (await graphql(client, PAGE, {"after": earliest}, token))["data"]["referrals"]["edges"] == []
+
+
+async def test_answers_are_utf8_json(client, world, several):
+    response = await client.post("/graphql", json={"query": "{ referrals { edges { node { facts } } } }"},
+                                 headers={"Authorization": f"Bearer {world.tokens['admin']}"})
+    assert "事实。".encode() in response.content  # UTF-8 itself, not \\u escapes
+    assert response.json()["data"]["referrals"]["edges"][0]["node"]["facts"] == "事实。" * 200
