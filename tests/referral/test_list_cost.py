@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+import geo.types
+import referral.types
 from tests.conftest import error_codes, graphql
 
 SUBMIT = """mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id } }"""
@@ -140,3 +142,20 @@ async def test_answers_are_utf8_json(client, world, several):
                                  headers={"Authorization": f"Bearer {world.tokens['admin']}"})
     assert "事实。".encode() in response.content  # UTF-8 itself, not \\u escapes
     assert response.json()["data"]["referrals"]["edges"][0]["node"]["facts"] == "事实。" * 200
+
+
+async def test_each_referral_is_parsed_and_measured_once(client, world, several, monkeypatch):
+    calls = {"parse": 0, "measure": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(referral.types, "to_shape", counted("parse", referral.types.to_shape))
+    monkeypatch.setattr(geo.types, "geodesic_area_m2", counted("measure", geo.types.geodesic_area_m2))
+    body = await graphql(client, "{ referrals { edges { node { geometry areaSquareMeters areaHectares areaMu } } } }",
+                         {}, world.tokens["admin"])
+    assert len(body["data"]["referrals"]["edges"]) == 5
+    assert calls == {"parse": 5, "measure": 5}
