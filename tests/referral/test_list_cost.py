@@ -159,3 +159,13 @@ async def test_each_referral_is_parsed_and_measured_once(client, world, several,
                          {}, world.tokens["admin"])
     assert len(body["data"]["referrals"]["edges"]) == 5
     assert calls == {"parse": 5, "measure": 5}
+
+
+async def test_facts_of_a_listed_referral_can_still_be_asked_for_in_the_same_request(client, world, several):
+    token = world.tokens["admin"]
+    listed = await graphql(client, "{ referrals(first: 1) { edges { node { id } } } }", {}, token)
+    referral_id = listed["data"]["referrals"]["edges"][0]["node"]["id"]
+    body = await graphql(client, """query($id: ID!) { referrals(first: 1) { edges { node { title } } }
+                                     referral(id: $id) { facts } }""", {"id": referral_id}, token)
+    assert "errors" not in body, body
+    assert body["data"]["referral"]["facts"] == "事实。" * 200
