@@ -57,14 +57,19 @@ def database_unreachable(error: BaseException | None) -> bool:
     return isinstance(error, (OSError, TimeoutError, PoolTimeout, *_CONNECTION_LOST))
 
 
+POOL_RECYCLE_SECONDS = 1800
+
+
 def make_engine(settings: DatabaseSettings) -> AsyncEngine:
-    # No pre-ping: it costs a round trip on every checkout. A connection that died in the pool
-    # fails its first statement, is invalidated, and that request answers DATABASE_UNAVAILABLE.
     return create_async_engine(
         settings.url,
         pool_size=settings.pool_size,
         pool_timeout=settings.pool_timeout_seconds,
-        pool_recycle=1800,
+        # No ping per checkout (a round trip per request): asyncpg reports a dead connection on
+        # its first use and SQLAlchemy then invalidates the pool, so that request answers
+        # DATABASE_UNAVAILABLE; recycling retires connections before a firewall's or
+        # PostgreSQL's idle timeout quietly drops them.
+        pool_recycle=POOL_RECYCLE_SECONDS,
         echo=settings.echo,
         connect_args={
             "timeout": settings.connect_timeout_seconds,

@@ -7,6 +7,7 @@ import json
 import logging
 from functools import cached_property
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 from sqlalchemy.exc import DataError
@@ -104,6 +105,15 @@ class PlatformRouter(GraphQLRouter):
             request_id = getattr(request.state, "request_id", None)
             result.errors = [present_error(error, request_id) for error in result.errors]
         return await super().process_result(request, result)
+
+    def encode_json(self, data: object) -> bytes:
+        # orjson writes a 50-row page several times faster than json.dumps, and UTF-8 instead of
+        # \u escapes. What it refuses (a lone surrogate in a string, an integer
+        # beyond 64 bits) is still encoded, by the standard library.
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
 
 def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Generic, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import ValidationFailed
@@ -16,29 +18,38 @@ from app.settings import ApiSettings
 
 T = TypeVar("T")
 
+# An encoded cursor is about 90 characters; anything much longer is not one of ours.
+MAX_CURSOR_LENGTH = 200
+
 
 @dataclass(frozen=True)
 class PageRequest:
     first: int
     after: tuple[datetime, uuid.UUID] | None
+    # Counting every match costs more than the page itself: only when the client asks.
+    with_total_count: bool = False
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     cursors: list[str]
-    total_count: int
     has_next_page: bool
+    total_count: int | None
+    # Counts the matches when total_count was not fetched with the page.
+    count: Callable[[], Awaitable[int]]
 
 
-def page_request(settings: ApiSettings, first: int | None, after: str | None) -> PageRequest:
+def page_request(settings: ApiSettings, first: int | None, after: str | None, *,
+                 with_total_count: bool = False) -> PageRequest:
     if first is None:
         first = settings.default_page_size
     if first < 0 or first > settings.max_page_size:
         raise ValidationFailed(
             f"每页数量应在 0 到 {settings.max_page_size} 之间 / first must be between 0 and "
             f"{settings.max_page_size}", field="first")
-    return PageRequest(first=first, after=decode_cursor(after) if after else None)
+    return PageRequest(first=first, after=decode_cursor(after) if after else None,
+                       with_total_count=with_total_count)
 
 
 def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
@@ -46,24 +57,55 @@ def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    invalid = ValidationFailed("游标无效 / invalid cursor", field="after")
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
     try:
-        at, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), uuid.UUID(row_id)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("游标无效 / invalid cursor", field="after") from error
+        at, row_id = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|")
+        parsed_at = datetime.fromisoformat(at)
+        if parsed_at.tzinfo is None:
+            raise invalid
+        # In UTC here, where year 1 minus an offset fails cleanly, instead of in the driver.
+        return parsed_at.astimezone(timezone.utc), uuid.UUID(row_id)
+    except (ValueError, UnicodeError, binascii.Error, OverflowError) as error:
+        raise invalid from error
 
 
 async def paginate(session: AsyncSession, query: Select, *, at_column, id_column,
                    request: PageRequest) -> Page:
-    """Run `query` (already scoped and filtered) for one page, plus its total count."""
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """One page of `query` (already scoped and filtered; its first column is the listed entity,
+    further columns come along in each item as a tuple).
+
+    With `request.with_total_count` the count rides in the page's own statement as a scalar
+    subquery (one round trip); a page past the end returns no row to carry it, and is counted
+    on its own."""
+    count_query = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+
+    async def count() -> int:
+        return await session.scalar(count_query)
+
+    width = len(query.column_descriptions)
     page_query = query.order_by(at_column.desc(), id_column.desc()).limit(request.first + 1)
+    if request.with_total_count:
+        page_query = page_query.add_columns(count_query.correlate(None).scalar_subquery())
     if request.after is not None:
         after_at, after_id = request.after
         page_query = page_query.where(
             or_(at_column < after_at, and_(at_column == after_at, id_column < after_id)))
-    rows = list((await session.scalars(page_query)).all())
+    rows = (await session.execute(page_query)).all()
+
+    total = None
+    if request.with_total_count:
+        if rows:
+            total = rows[0][-1]
+        elif request.after is None:
+            total = 0
+        else:
+            total = await count()
     has_next = len(rows) > request.first
     rows = rows[: request.first]
-    cursors = [encode_cursor(getattr(row, at_column.key), getattr(row, id_column.key)) for row in rows]
-    return Page(items=rows, cursors=cursors, total_count=total or 0, has_next_page=has_next)
+    items = [row[0] if width == 1 else tuple(row[:width]) for row in rows]
+    entities = [row[0] for row in rows]
+    cursors = [encode_cursor(getattr(entity, at_column.key), getattr(entity, id_column.key))
+               for entity in entities]
+    return Page(items=items, cursors=cursors, has_next_page=has_next, total_count=total, count=count)

@@ -1,7 +1,8 @@
 """`python -m devstack run` and `python -m devstack services --var DIR`.
 
 run       PostGIS + SeaweedFS with persistent data under ./var, then `python -m app.manage
-          prepare` (migrations, bucket, demo data) and uvicorn on 127.0.0.1.
+          prepare` (migrations, bucket, demo data) and uvicorn on 127.0.0.1 with one worker
+          process per CPU (PIL_WEB_WORKERS sets another number).
 services  both services on free ports (fast, fsync off), prints `export PIL_...=...` lines and
           waits: for running the app or tools by hand against them.
 
@@ -18,10 +19,10 @@ import io
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from types import FrameType
 
@@ -55,6 +56,16 @@ def _env_port(name: str, default: int) -> int:
     return int(raw)
 
 
+def web_workers() -> int:
+    """Web worker processes: PIL_WEB_WORKERS, else one per CPU (one process runs Python on one core)."""
+    raw = os.environ.get("PIL_WEB_WORKERS", "")
+    if not raw:
+        return os.cpu_count() or 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise DevstackError(f"PIL_WEB_WORKERS={raw!r} is not a number of processes")
+    return int(raw)
+
+
 def _stack_env(pg: PostgisCluster, s3: SeaweedS3, database: str) -> dict[str, str]:
     return {
         "PIL_ENV": "development",
@@ -83,14 +94,15 @@ def _stop_child(process: subprocess.Popen[bytes] | None) -> None:
 
 
 def _wait_for_listener(process: subprocess.Popen[bytes], port: int) -> bool:
-    """True once something accepts on the port; False if the process exited first.
+    """True once the app answers /healthz; False if the process exited first.
 
-    uvicorn binds only after the app's startup has finished, so accepting means ready.
+    With several workers the supervisor accepts connections before any worker has started the
+    app, so an open port is not enough: an answer is.
     """
     deadline = time.monotonic() + APP_START_TIMEOUT
     while process.poll() is None and time.monotonic() < deadline:
         try:
-            with socket.create_connection((LOOPBACK, port), timeout=1):
+            with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/healthz", timeout=2):
                 return True
         except OSError:
             time.sleep(0.2)
@@ -120,6 +132,7 @@ def run() -> int:
     pg_port = _env_port("PIL_DEV_PG_PORT", 55432)
     s3_port = _env_port("PIL_DEV_S3_PORT", 58333)
     http_port = _env_port("PIL_DEV_HTTP_PORT", 8000)
+    workers = web_workers()
     # Checked before anything starts: failing after 5 s of service start-up is annoying.
     require_free_port(http_port, "the web app", "PIL_DEV_HTTP_PORT")
     require_free_port(pg_port, "PostgreSQL", "PIL_DEV_PG_PORT")
@@ -155,7 +168,7 @@ def run() -> int:
         janitor = _start_child([sys.executable, "-m", "app.manage", "sweep", "--every", "300"], env)
         app = _start_child(
             [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-             "--host", LOOPBACK, "--port", str(http_port)],
+             "--host", LOOPBACK, "--port", str(http_port), "--workers", str(workers)],
             env,
         )  # fmt: skip
         if _wait_for_listener(app, http_port):

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, created_at_column, string_enum, uuid_pk
@@ -21,7 +21,7 @@ class Evidence(Base):
     __tablename__ = "evidence"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"))
     object_key: Mapped[str] = mapped_column(String(200), unique=True)
     version_id: Mapped[str | None] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
@@ -41,6 +41,8 @@ class Evidence(Base):
     __table_args__ = (
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
+        # A referral's files in the order they are shown, read straight from the index.
+        Index("ix_evidence_referral_id_uploaded_at_id", "referral_id", "uploaded_at", "id"),
     )
 
 

@@ -4,11 +4,12 @@ All of them start from the `&&` bounding-box operator or ST_DWithin, so the GiST
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape
-from sqlalchemy import ColumnElement, cast, func
+from sqlalchemy import ColumnElement, and_, cast, func
 
 from app.errors import ValidationFailed
 from geo.geometry import CoordinateSystem, finite_number, parse_geometry
@@ -50,16 +51,47 @@ def spatial_conditions(column, spatial: SpatialFilter) -> list[ColumnElement[boo
 
 def within_meters(column, near: Near, crs: CoordinateSystem = CoordinateSystem.WGS84, *,
                   field: str = "near.point") -> ColumnElement[bool]:
+    """Exactly ST_DWithin on the ellipsoid, behind a box in degrees around `near.point` that
+    holds everything within reach: a geography cast alone cannot use the geometry's GiST index,
+    so without the box every row's distance would be computed."""
     if not (isinstance(near.meters, (int, float)) and 0 < near.meters <= MAX_NEAR_METERS):
         raise ValidationFailed(f"距离应在 0 到 {MAX_NEAR_METERS} 米之间 / meters must be greater than 0 and "
                                f"at most {MAX_NEAR_METERS}", field="meters")
-    point = from_shape(parse_geometry(near.point, crs, field=field), srid=4326)
-    return func.ST_DWithin(cast(column, Geography), cast(point, Geography), near.meters)
+    shape = parse_geometry(near.point, crs, field=field)
+    point = from_shape(shape, srid=4326)
+    reach = func.ST_Expand(point, *degrees_within(shape.bounds, near.meters))
+    return and_(column.op("&&")(reach),
+                func.ST_DWithin(cast(column, Geography), cast(point, Geography), near.meters))
 
 
 def distance_meters(column, geometry: object, crs: CoordinateSystem = CoordinateSystem.WGS84):
     shape = from_shape(parse_geometry(geometry, crs, field="geometry"), srid=4326)
     return func.ST_Distance(cast(column, Geography), cast(shape, Geography))
+
+
+# The shortest degrees on the WGS84 ellipsoid: a degree of latitude (at the equator) and a degree
+# of longitude at the equator, which shrinks with cos(latitude) and never faster.
+METERS_PER_DEGREE_LATITUDE_MIN = 110_574
+METERS_PER_DEGREE_LONGITUDE_AT_EQUATOR = 111_319
+# Above this latitude a small distance spans too many degrees of longitude: take them all.
+POLAR_LATITUDE = 89.0
+SAFETY = 1.05
+
+
+def degrees_within(bounds: tuple[float, float, float, float], meters: float) -> tuple[float, float]:
+    """(longitude, latitude) degrees to widen the box `bounds` by so that it contains every point
+    within `meters` of it on the ellipsoid, with room to spare. Longitude uses the latitude
+    farthest from the equator the circle can reach, where its degrees are shortest; near a pole
+    or across the antimeridian the box spans every longitude."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    latitude = meters / METERS_PER_DEGREE_LATITUDE_MIN * SAFETY
+    farthest = max(abs(min_lat), abs(max_lat)) + latitude
+    if farthest >= POLAR_LATITUDE:
+        return 360.0, latitude
+    longitude = meters / (METERS_PER_DEGREE_LONGITUDE_AT_EQUATOR * math.cos(math.radians(farthest))) * SAFETY
+    if min_lon - longitude < -180 or max_lon + longitude > 180:
+        return 360.0, latitude  # the circle wraps past ±180, which a box in degrees cannot follow
+    return longitude, latitude
 
 
 def _check_bbox(bbox: list[float]) -> list[float]:

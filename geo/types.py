@@ -49,14 +49,20 @@ class Areal:
         """The object's geometry; each implementing type says where it keeps it."""
         raise TypeError(f"{type(self).__name__} must define shape()")
 
+    def _area_m2(self) -> float:
+        # Measured once per object, however many of the three units are asked for.
+        if "_measured_area_m2" not in self.__dict__:
+            self.__dict__["_measured_area_m2"] = geodesic_area_m2(self.shape())
+        return self.__dict__["_measured_area_m2"]
+
     @strawberry.field
     def area_square_meters(self) -> float:
-        return geodesic_area_m2(self.shape())
+        return self._area_m2()
 
     @strawberry.field
     def area_hectares(self) -> float:
-        return square_meters_to_hectares(geodesic_area_m2(self.shape()))
+        return square_meters_to_hectares(self._area_m2())
 
     @strawberry.field(description="Area in mu (亩, 1 mu = 10000/15 m²).")
     def area_mu(self) -> float:
-        return square_meters_to_mu(geodesic_area_m2(self.shape()))
+        return square_meters_to_mu(self._area_m2())

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import strawberry
 from strawberry.types import Info
 
-from app.connection import Connection
+from app.connection import Connection, selects
 from app.pagination import page_request
+from evidence import service as evidence_service
 from evidence.types import EvidenceInput, incoming_files
 from geo.types import CoordinateSystem, GeoJSON
 from referral import service
-from referral.types import NearbyReferral, Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
+from referral.types import UNLOADED, NearbyReferral, Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
 
 
 @strawberry.type
@@ -23,10 +26,25 @@ class ReferralQuery:
     @strawberry.field(description="Referrals the caller may see, newest first.")
     async def referrals(self, info: Info, filter: ReferralFilter | None = None, first: int | None = None,
                         after: str | None = None) -> Connection[Referral] | None:
-        page = await service.list_referrals(info.context.session, principal=info.context.principal,
-                                            filters=(filter or ReferralFilter()).to_service(),
-                                            page=page_request(info.context.settings.api, first, after))
-        return Connection.from_page(page, Referral.from_model)
+        request = page_request(info.context.settings.api, first, after,
+                               with_total_count=selects(info, "totalCount"))
+        principal, session = info.context.principal, info.context.session
+        with_agency = selects(info, "edges", "node", "agency")
+        page = await service.list_referrals(session, principal=principal,
+                                            filters=(filter or ReferralFilter()).to_service(), page=request,
+                                            with_agency=with_agency,
+                                            with_facts=selects(info, "edges", "node", "facts"))
+        # The page's relations are fetched for all of it here (the agencies came with the page),
+        # so each row's fields resolve without waiting.
+        pairs = page.items if with_agency else [(referral, UNLOADED) for referral in page.items]
+        evidence = UNLOADED
+        if selects(info, "edges", "node", "evidence") and pairs:
+            evidence = await evidence_service.list_evidence(
+                session, principal=principal, referral_ids=[referral.id for referral, _ in pairs])
+        nodes = [Referral.from_model(referral, agency=agency,
+                                     evidence=UNLOADED if evidence is UNLOADED else evidence[referral.id])
+                 for referral, agency in pairs]
+        return Connection.from_page(replace(page, items=nodes), lambda node: node)
 
     @strawberry.field(description="Referrals within `meters` of a geometry, nearest first (at most 50): "
                                   "possible duplicates of a clue.")

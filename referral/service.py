@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from agencies.models import Agency, Jurisdiction, Role
 from agencies.principal import Principal
@@ -191,8 +192,16 @@ async def get_referral(session: AsyncSession, *, principal: Principal, referral_
 
 
 async def list_referrals(session: AsyncSession, *, principal: Principal, filters: ReferralFilter,
-                         page: PageRequest) -> Page[Referral]:
+                         page: PageRequest, with_agency: bool = False,
+                         with_facts: bool = True) -> Page[Referral] | Page[tuple[Referral, Agency | None]]:
+    """One page of the referrals the principal may see, newest first.
+
+    `with_agency` fetches each referral's agency in the same statement, as far as the principal
+    may see it (None otherwise), and makes each item a (referral, agency) pair. Without
+    `with_facts` the long `facts` text stays in the database (reading it raises)."""
     query = _scoped(principal)
+    if not with_facts:
+        query = query.options(defer(Referral.facts, raiseload=True))
     if filters.statuses:
         query = query.where(Referral.status.in_(filters.statuses))
     if filters.domain_codes:
@@ -212,6 +221,12 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
         query = query.where(Referral.submitted_at < end_of_day(filters.submitted_to))
     for condition in spatial_conditions(Referral.geometry, filters.spatial):
         query = query.where(condition)
+    if with_agency:
+        # The same rule as agencies.service.agencies_by_id: an agency the principal may not see
+        # (one that moved out of a prosecutor's jurisdictions since) comes back as None.
+        query = query.add_columns(Agency).outerjoin(Agency, and_(
+            Agency.id == Referral.agency_id,
+            visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id)))
     return await paginate(session, query, at_column=Referral.submitted_at, id_column=Referral.id,
                           request=page)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from functools import cached_property
 
 import strawberry
 from geoalchemy2.shape import to_shape
@@ -57,27 +58,39 @@ def _domain_loader(info: Info):
                   lambda codes: referral_service.domains_by_code(info.context.session, codes))
 
 
+UNLOADED = object()
+
+
 @strawberry.type(description="A clue (线索) referred by an agency to the procuratorate.")
 class Referral(Areal):
     id: strawberry.ID
     status: ReferralStatus
     title: str
-    facts: str
+    # Read from the row only when asked: lists leave the long text in the database otherwise.
+    facts: str = strawberry.field(resolver=lambda root: root.row.facts)
     address: str | None
     found_on: date | None
     special_investigation: str | None
     submitted_at: datetime
     row: strawberry.Private[ReferralModel]
+    # What a list fetched for the whole page at once; UNLOADED otherwise (loaded per object then).
+    agency_row: strawberry.Private[object] = UNLOADED
+    evidence_rows: strawberry.Private[object] = UNLOADED
 
     @classmethod
-    def from_model(cls, row: ReferralModel) -> Referral:
-        return cls(id=strawberry.ID(str(row.id)), status=row.status, title=row.title, facts=row.facts,
+    def from_model(cls, row: ReferralModel, *, agency: object = UNLOADED, evidence: object = UNLOADED) -> Referral:
+        return cls(id=strawberry.ID(str(row.id)), status=row.status, title=row.title,
                    address=row.address, found_on=row.found_on,
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
-                   row=row)
+                   row=row, agency_row=agency, evidence_rows=evidence)
+
+    @cached_property
+    def _shape(self) -> BaseGeometry:
+        return to_shape(self.row.geometry)
 
     def shape(self) -> BaseGeometry:
-        return to_shape(self.row.geometry)
+        # Parsed once per referral, however many of geometry and the areas are asked for.
+        return self._shape
 
     @strawberry.field(description="Where it happened, WGS84.")
     def geometry(self) -> GeoJSON:
@@ -87,8 +100,15 @@ class Referral(Areal):
     async def domain(self, info: Info) -> ReferralDomain:
         return ReferralDomain.from_model(await _domain_loader(info).load(self.row.domain_code))
 
+    # agency and evidence are plain functions when the list fetched them already, and hand back
+    # an awaitable only otherwise: an async resolver costs the executor a task per row.
     @strawberry.field(description="The referring agency.")
-    async def agency(self, info: Info) -> Agency | None:
+    def agency(self, info: Info) -> Agency | None:
+        if self.agency_row is UNLOADED:
+            return self._load_agency(info)
+        return Agency.from_model(self.agency_row) if self.agency_row else None
+
+    async def _load_agency(self, info: Info) -> Agency | None:
         row = await agency_loader(info).load(self.row.agency_id)
         return Agency.from_model(row) if row else None
 
@@ -97,7 +117,12 @@ class Referral(Areal):
         return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.row.jurisdiction_id))
 
     @strawberry.field
-    async def evidence(self, info: Info) -> list[Evidence]:
+    def evidence(self, info: Info) -> list[Evidence]:
+        if self.evidence_rows is UNLOADED:
+            return self._load_evidence(info)
+        return [Evidence.from_model(row) for row in self.evidence_rows]
+
+    async def _load_evidence(self, info: Info) -> list[Evidence]:
         principal = info.context.principal
 
         async def load(ids: list[uuid.UUID]) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pyproj import Geod
 
 from tests.conftest import error_codes, graphql
 
@@ -89,3 +90,31 @@ async def test_invalid_filter_geometry(client, world):
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     body = await graphql(client, LIST, {"filter": {"intersects": bowtie}}, world.tokens["admin"])
     assert error_codes(body) == ["INVALID_GEOMETRY"] and body["errors"][0]["extensions"]["field"] == "intersects"
+
+
+FAR_PLACES = {
+    # Mohe, the far north of China: a degree of longitude is 67 km there, not 111.
+    "mohe-east": ((122.3, 53.3), 90, 45_000),
+    "mohe-northeast": ((122.3, 53.3), 45, 45_000),
+    # Over the pole: every longitude is within a few kilometres.
+    "pole": ((0.0, 89.95), 0, 11_000),
+    # Across the antimeridian, where longitudes jump from 180 to -180.
+    "antimeridian": ((179.995, 60.0), 90, 2_000),
+}
+
+
+@pytest.mark.parametrize("place", sorted(FAR_PLACES))
+async def test_near_finds_what_is_in_reach_far_from_the_equator(client, world, place):
+    """The index prefilter (a box in degrees) must hold everything within the distance, where
+    degrees of longitude are short or wrap; the exact distance still decides."""
+    (lon, lat), azimuth, meters = FAR_PLACES[place]
+    target_lon, target_lat, _ = Geod(ellps="WGS84").fwd(lon, lat, azimuth, meters)
+    body = await graphql(client, SUBMIT, {"input": {"domain": "ECOLOGY_RESOURCES", "title": place, "facts": "事实",
+                                                    "geometry": point(target_lon, target_lat)}},
+                         world.tokens["liaison-a"])
+    assert "errors" not in body, body
+    token = world.tokens["admin"]
+    for reach, expected in ((meters * 1.01, {place}), (meters * 0.99, set())):
+        assert await titles(client, token, {"near": {"point": point(lon, lat), "meters": reach}}) == expected
+        body = await graphql(client, NEAR, {"g": point(lon, lat), "m": reach}, token)
+        assert {row["referral"]["title"] for row in body["data"]["referralsNear"]} == expected

@@ -1,0 +1,171 @@
+"""What a list page costs the database: statements per page, the count only when asked, the long
+text left behind, no ping per request; and cursors that cannot reach the database broken."""
+
+from __future__ import annotations
+
+import base64
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+import geo.types
+import referral.types
+from tests.conftest import error_codes, graphql
+
+SUBMIT = """mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id } }"""
+PAGE = """query($first: Int, $after: String) { referrals(first: $first, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor }
+  edges { node { title agency { name } evidence { filename sha256 } } } } }"""
+PAGE_WITHOUT_COUNT = """query { referrals(first: 50) { edges { node { title agency { name } } } } }"""
+
+
+@contextmanager
+def recorded_statements(resources):
+    """The SQL sent through the app's engine while the block runs."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = resources.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def from_the_page_on(statements: list[str]) -> list[str]:
+    """The statements from the page's own on: what resolving the principal sent comes before it
+    (another change folds that into one statement)."""
+    first = next(index for index, statement in enumerate(statements) if "FROM referral" in statement)
+    return statements[first:]
+
+
+@pytest.fixture
+async def several(client, world):
+    for index in range(5):
+        body = await graphql(client, SUBMIT, {"input": {
+            "domain": "ECOLOGY_RESOURCES", "title": f"R{index}", "facts": "事实。" * 200,
+            "geometry": {"type": "Point", "coordinates": [113.2, 34.5]}}},
+            world.tokens["liaison-a" if index % 2 else "liaison-b"])
+        assert "errors" not in body, body
+
+
+async def test_a_page_with_agency_evidence_and_count_takes_two_statements(client, world, resources, several):
+    with recorded_statements(resources) as statements:
+        body = await graphql(client, PAGE, {"first": 50}, world.tokens["prosecutor-1"])
+    assert "errors" not in body, body
+    connection = body["data"]["referrals"]
+    assert connection["totalCount"] == 5
+    assert {edge["node"]["agency"]["name"] for edge in connection["edges"]} == {"机关A", "机关B"}
+    # The page with its count and agencies, then every referral's evidence in one batch.
+    page = from_the_page_on(statements)
+    assert len(page) == 2, page
+    assert "count(*)" in page[0] and "JOIN agency" in page[0] and "FROM evidence" in page[1]
+
+
+async def test_the_count_runs_only_when_asked(client, world, resources, several):
+    with recorded_statements(resources) as statements:
+        body = await graphql(client, PAGE_WITHOUT_COUNT, {}, world.tokens["prosecutor-1"])
+    assert len(body["data"]["referrals"]["edges"]) == 5
+    assert not any("count(" in statement for statement in statements), statements
+
+
+async def test_the_count_through_a_fragment_and_past_the_last_page(client, world, several):
+    token = world.tokens["prosecutor-1"]
+    fragment = """query($after: String) { referrals(first: 5, after: $after) { ...counted pageInfo { endCursor } } }
+                  fragment counted on ReferralConnection { totalCount }"""
+    first = await graphql(client, fragment, {}, token)
+    assert first["data"]["referrals"]["totalCount"] == 5
+    # The last page is empty: no row carries the count, which is then counted on its own.
+    after = first["data"]["referrals"]["pageInfo"]["endCursor"]
+    beyond = await graphql(client, fragment, {"after": after}, token)
+    assert beyond["data"]["referrals"]["totalCount"] == 5
+    empty = await graphql(client, "{ referrals(first: 0) { totalCount edges { cursor } } }", {}, token)
+    assert empty["data"]["referrals"] == {"totalCount": 5, "edges": []}
+
+
+async def test_facts_stay_in_the_database_unless_asked(client, world, resources, several):
+    with recorded_statements(resources) as statements:
+        await graphql(client, PAGE_WITHOUT_COUNT, {}, world.tokens["prosecutor-1"])
+    assert not any("referral.facts" in statement for statement in statements)
+    body = await graphql(client, "{ referrals { edges { node { title facts } } } }", {}, world.tokens["admin"])
+    assert {edge["node"]["facts"] for edge in body["data"]["referrals"]["edges"]} == {"事实。" * 200}
+
+
+async def test_no_ping_per_request(client, world, resources, monkeypatch):
+    dialect = resources.engine.sync_engine.dialect
+    pings = []
+    original = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda connection: pings.append(1) or original(connection))
+    for _ in range(3):
+        body = await graphql(client, PAGE_WITHOUT_COUNT, {}, world.tokens["prosecutor-1"])
+        assert "errors" not in body, body
+    assert pings == []
+
+
+def cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("after", [
+    cursor("0001-01-01T00:00:00+14:00|00000000-0000-0000-0000-000000000001"),
+    cursor("9999-12-31T23:59:59-14:00|00000000-0000-0000-0000-000000000001"),
+    cursor("2026-01-01T00:00:00|00000000-0000-0000-0000-000000000001"),  # no offset
+    cursor("2026-01-01T00:00:00+00:00|not-a-uuid"),
+    cursor("2026-01-01T00:00:00+00:00|" + "9" * 5000),
+    cursor("2026-01-01T00:00:00+00:00"),
+    "x" * 100_000,
+    "%%%not base64%%%",
+    "YWJj",  # "abc"
+    "5piv",  # valid base64 of non-ASCII text
+    "ñ",
+])
+async def test_a_broken_cursor_is_a_validation_error(client, world, after):
+    body = await graphql(client, PAGE, {"after": after}, world.tokens["admin"])
+    assert error_codes(body) == ["VALIDATION"], body
+    assert body["errors"][0]["extensions"]["field"] == "after"
+
+
+async def test_a_cursor_at_the_edges_of_time_is_still_a_cursor(client, world, several):
+    token = world.tokens["admin"]
+    latest = cursor("9999-12-31T23:59:59+00:00|ffffffff-ffff-ffff-ffff-ffffffffffff")
+    assert len((await graphql(client, PAGE, {"after": latest}, token))["data"]["referrals"]["edges"]) == 5
+    earliest = cursor("0001-01-01T00:00:00+00:00|00000000-0000-0000-0000-000000000000")
+    assert (await graphql(client, PAGE, {"after": earliest}, token))["data"]["referrals"]["edges"] == []
+
+
+async def test_answers_are_utf8_json(client, world, several):
+    response = await client.post("/graphql", json={"query": "{ referrals { edges { node { facts } } } }"},
+                                 headers={"Authorization": f"Bearer {world.tokens['admin']}"})
+    assert "事实。".encode() in response.content  # UTF-8 itself, not \\u escapes
+    assert response.json()["data"]["referrals"]["edges"][0]["node"]["facts"] == "事实。" * 200
+
+
+async def test_each_referral_is_parsed_and_measured_once(client, world, several, monkeypatch):
+    calls = {"parse": 0, "measure": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(referral.types, "to_shape", counted("parse", referral.types.to_shape))
+    monkeypatch.setattr(geo.types, "geodesic_area_m2", counted("measure", geo.types.geodesic_area_m2))
+    body = await graphql(client, "{ referrals { edges { node { geometry areaSquareMeters areaHectares areaMu } } } }",
+                         {}, world.tokens["admin"])
+    assert len(body["data"]["referrals"]["edges"]) == 5
+    assert calls == {"parse": 5, "measure": 5}
+
+
+async def test_facts_of_a_listed_referral_can_still_be_asked_for_in_the_same_request(client, world, several):
+    token = world.tokens["admin"]
+    listed = await graphql(client, "{ referrals(first: 1) { edges { node { id } } } }", {}, token)
+    referral_id = listed["data"]["referrals"]["edges"][0]["node"]["id"]
+    body = await graphql(client, """query($id: ID!) { referrals(first: 1) { edges { node { title } } }
+                                     referral(id: $id) { facts } }""", {"id": referral_id}, token)
+    assert "errors" not in body, body
+    assert body["data"]["referral"]["facts"] == "事实。" * 200
