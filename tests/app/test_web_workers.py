@@ -40,7 +40,7 @@ def run_entrypoint(fake_python, *args: str, workers: str | None = None) -> tuple
 def uvicorn_workers(calls: list[str]) -> str:
     serve = [call for call in calls if "uvicorn" in call]
     assert len(serve) == 1, calls
-    return serve[0].split("--workers ", 1)[1]
+    return serve[0].split("--workers ", 1)[1].split()[0]
 
 
 def test_the_entrypoint_starts_one_worker_per_cpu_by_default(fake_python):
@@ -66,7 +66,16 @@ def test_a_wrong_number_of_workers_stops_before_anything_runs(fake_python, worke
 def test_compose_passes_the_host_setting_or_auto():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     assert compose["services"]["app"]["command"] == ["scripts/docker-entrypoint", "--workers",
-                                                     "${PIL_WEB_WORKERS:-auto}"]
+                                                     "${PIL_WEB_WORKERS:-auto}", "--trusted-proxies",
+                                                     "${PIL_TRUSTED_PROXIES:-127.0.0.1}"]
+
+
+def test_client_addresses_come_from_the_trusted_proxy_only(fake_python):
+    # The login throttle counts by client address: behind the TLS proxy it must be the client's.
+    _, calls = run_entrypoint(fake_python)
+    assert calls[-1].endswith("--proxy-headers --forwarded-allow-ips 127.0.0.1")
+    _, calls = run_entrypoint(fake_python, "--trusted-proxies", "10.0.0.5")
+    assert calls[-1].endswith("--forwarded-allow-ips 10.0.0.5")
 
 
 def test_devstack_runs_one_worker_per_cpu_unless_told(monkeypatch):

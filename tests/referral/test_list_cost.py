@@ -36,13 +36,6 @@ def recorded_statements(resources):
         event.remove(engine, "before_cursor_execute", record)
 
 
-def from_the_page_on(statements: list[str]) -> list[str]:
-    """The statements from the page's own on: what resolving the principal sent comes before it
-    (another change folds that into one statement)."""
-    first = next(index for index, statement in enumerate(statements) if "FROM referral" in statement)
-    return statements[first:]
-
-
 @pytest.fixture
 async def several(client, world):
     for index in range(5):
@@ -53,17 +46,18 @@ async def several(client, world):
         assert "errors" not in body, body
 
 
-async def test_a_page_with_agency_evidence_and_count_takes_two_statements(client, world, resources, several):
+async def test_a_page_with_agency_evidence_and_count_takes_three_statements(client, world, resources, several):
     with recorded_statements(resources) as statements:
         body = await graphql(client, PAGE, {"first": 50}, world.tokens["prosecutor-1"])
     assert "errors" not in body, body
     connection = body["data"]["referrals"]
     assert connection["totalCount"] == 5
     assert {edge["node"]["agency"]["name"] for edge in connection["edges"]} == {"机关A", "机关B"}
-    # The page with its count and agencies, then every referral's evidence in one batch.
-    page = from_the_page_on(statements)
-    assert len(page) == 2, page
-    assert "count(*)" in page[0] and "JOIN agency" in page[0] and "FROM evidence" in page[1]
+    # Who is asking; the page with its count and agencies; every referral's evidence in one batch.
+    assert len(statements) == 3, statements
+    principal, page, evidence = statements
+    assert "FROM user_account" in principal
+    assert "count(*)" in page and "JOIN agency" in page and "FROM evidence" in evidence
 
 
 async def test_the_count_runs_only_when_asked(client, world, resources, several):
