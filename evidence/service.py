@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,34 +29,70 @@ EVIDENCE_PREFIX = "referrals/"
 MAX_DESCRIPTION_LENGTH = 2000
 
 
+class FileSource(Protocol):
+    """An uploaded file's bytes, readable once, as they arrive (app.multipart.Upload)."""
+
+    async def open(self) -> str:
+        """Reach the file; returns its name as the client gave it."""
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
 @dataclass(frozen=True)
-class IncomingFile:
-    """An uploaded file as the API layer received it: a readable, seekable stream (spooled to disk
-    by the multipart parser), never a bytes object."""
+class BytesSource:
+    """A file already in memory (the demo data, scripts)."""
 
     filename: str
-    stream: BinaryIO
-    size: int | None = None
+    content: bytes
+
+    async def open(self) -> str:
+        return self.filename
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        yield self.content
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """An uploaded file as the API layer received it: a stream straight from the request, never
+    a bytes object or a temporary file."""
+
+    source: FileSource
     description: str | None = None
 
 
 class _HashingReader:
-    """Feeds the store from the upload stream, hashing and counting as it goes, and stops the
-    upload the moment the size limit is passed."""
+    """Feeds the store from the upload's chunks, hashing and counting as they pass, and stops
+    the upload the moment the size limit is passed. The first bytes can be looked at (to sniff
+    the type) before they go on to the store."""
 
-    def __init__(self, raw: BinaryIO, limit: int, field: str):
-        self._raw = raw
+    def __init__(self, chunks: AsyncIterator[bytes], limit: int, field: str):
+        self._chunks = aiter(chunks)
         self._limit = limit
         self._field = field
+        self._read_ahead: list[bytes] = []
         self.sha256 = hashlib.sha256()
         self.size = 0
 
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._raw.read(size if size and size > 0 else 1024 * 1024)
-        self.size += len(chunk)
-        if self.size > self._limit:
-            raise PayloadTooLarge(field=self._field, limitBytes=self._limit)
-        self.sha256.update(chunk)
+    async def head(self, size: int) -> bytes:
+        """The first `size` bytes (all of a shorter file); they are still passed on by chunks()."""
+        while sum(map(len, self._read_ahead)) < size and (chunk := await self._next()) is not None:
+            self._read_ahead.append(chunk)
+        return b"".join(self._read_ahead)[:size]
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while self._read_ahead:
+            yield self._read_ahead.pop(0)
+        while (chunk := await self._next()) is not None:
+            yield chunk
+
+    async def _next(self) -> bytes | None:
+        chunk = await anext(self._chunks, None)
+        if chunk is not None:
+            self.size += len(chunk)
+            if self.size > self._limit:
+                raise PayloadTooLarge(field=self._field, limitBytes=self._limit)
+            self.sha256.update(chunk)
         return chunk
 
 
@@ -71,23 +107,19 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
     """Stream one file into the store; returns its row (with the upload's custody event) for the
     caller to add once the owning row exists. The object is removed again if the request's
     transaction does not commit."""
-    filename = (incoming.filename or "").strip()[:255]
-    if not filename:
-        raise ValidationFailed("文件名不能为空 / the file needs a name", field=field)
     description = (incoming.description or "").strip() or None
     if description and len(description) > MAX_DESCRIPTION_LENGTH:
         raise ValidationFailed(f"说明过长 / the description is longer than {MAX_DESCRIPTION_LENGTH} characters",
                                field=f"{field}.description")
-    if incoming.size is not None and incoming.size > max_bytes:
-        raise PayloadTooLarge(field=field, limitBytes=max_bytes)
-    head = incoming.stream.read(SNIFF_BYTES)
-    incoming.stream.seek(0)
-    media_type = sniff_media_type(head, field=field)
+    filename = (await incoming.source.open()).strip()[:255]
+    if not filename:
+        raise ValidationFailed("文件名不能为空 / the file needs a name", field=field)
+    reader = _HashingReader(incoming.source.chunks(), max_bytes, field)
+    media_type = sniff_media_type(await reader.head(SNIFF_BYTES), field=field)
 
     evidence_id = uuid.uuid4()
     key = f"{EVIDENCE_PREFIX}{referral_id}/{evidence_id}"
-    reader = _HashingReader(incoming.stream, max_bytes, field)
-    put = await store.put_stream(key, reader, content_type=media_type,
+    put = await store.put_stream(key, reader.chunks(), content_type=media_type,
                                  metadata={"filename": filename.encode("unicode_escape").decode()})
 
     async def remove_object() -> None:

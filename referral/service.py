@@ -72,7 +72,8 @@ def _fingerprint(data: ReferralSubmission, files: list[IncomingFile]) -> str:
         "geometry": data.geometry, "crs": data.crs.value, "address": data.address,
         "found_on": data.found_on.isoformat() if data.found_on else None,
         "special_investigation": data.special_investigation,
-        "files": [[f.filename, f.size] for f in files],
+        # Each file's name and bytes are known only once it has streamed in.
+        "files": len(files),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
