@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class EvidenceStore:
     def __init__(self, settings: StorageSettings):
         self.bucket = settings.bucket
         self.part_size = settings.part_size
+        self.parts_in_flight = settings.parts_in_flight
         # A store that is down or frozen fails the request within the timeouts, not minutes: one
         # quick retry for reads, none for writes. A connection that was never made is safe to
         # retry whatever the method (urllib3 counts those apart).
@@ -88,55 +90,76 @@ class EvidenceStore:
     async def put_stream(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str,
                          metadata: dict[str, str] | None = None, legal_hold: bool = False) -> PutResult:
         """Upload bytes as they arrive. A file smaller than a part is one PutObject; a larger one
-        an S3 multipart upload in which the next part is read from `chunks` while the previous one
-        goes up, so at most two parts are in memory. Any failure, including one raised by
-        `chunks` (a size limit, a broken request), aborts the multipart upload and propagates.
-        `legal_hold` holds the version from its first byte (the object-lock header on the PUT or
-        on CreateMultipartUpload)."""
+        an S3 multipart upload in which the next part is read from `chunks` while up to
+        `parts_in_flight` earlier ones go up, so at most `parts_in_flight + 1` parts are in memory.
+        Any failure, including one raised by `chunks` (a size limit, a broken request), aborts the
+        multipart upload and propagates. `legal_hold` holds the version from its first byte (the
+        object-lock header on the PUT or on CreateMultipartUpload)."""
         headers = genheaders(metadata, None, None, None, legal_hold)
         headers["Content-Type"] = content_type
         chunks = aiter(chunks)
         carry = bytearray()
-        data = await self._read_part(chunks, carry)
+        spare: list[bytearray] = []
+        data = await self._read_part(chunks, carry, spare)
         if len(data) < self.part_size:
             # The SDK adds its own headers to the dict it is given: each call gets a copy.
             written = await self._run(self.client._put_object, self.bucket, key, data, dict(headers))
             return PutResult(key=key, version_id=written.version_id)
 
         upload_id = await self._run(self.client._create_multipart_upload, self.bucket, key, dict(headers))
+        parts: list[Part] = []
+        sending: deque[tuple[int, memoryview, asyncio.Future[str]]] = deque()
+
+        async def oldest_sent() -> None:
+            number, sent, upload = sending.popleft()
+            parts.append(Part(number, await upload))
+            spare.append(sent.obj)  # its buffer takes a later part: no allocator churn per part
+
         try:
-            parts: list[Part] = []
+            number = 0
             while data:
-                number = len(parts) + 1
-                sending = asyncio.ensure_future(self._run(self.client._upload_part, self.bucket, key, data,
-                                                          None, upload_id, number))
-                try:
-                    data = await self._read_part(chunks, carry)
-                except BaseException:
-                    with contextlib.suppress(Exception):  # the part must not land after the abort
-                        await sending
-                    raise
-                parts.append(Part(number, await sending))
+                if len(sending) == self.parts_in_flight:
+                    await oldest_sent()
+                number += 1
+                sending.append((number, data, asyncio.ensure_future(self._run(
+                    self.client._upload_part, self.bucket, key, data, None, upload_id, number))))
+                data = await self._read_part(chunks, carry, spare)
+            while sending:
+                await oldest_sent()
             completed = await self._run(self.client._complete_multipart_upload, self.bucket, key,
                                         upload_id, parts)
         except BaseException:
+            for _, _, upload in sending:  # no part may land after the abort
+                with contextlib.suppress(Exception):
+                    await upload
             await self._abort_upload(key, upload_id)
             raise
         return PutResult(key=key, version_id=completed.version_id)
 
-    async def _read_part(self, chunks: AsyncIterator[bytes], carry: bytearray) -> bytearray:
+    async def _read_part(self, chunks: AsyncIterator[bytes], carry: bytearray,
+                         spare: list[bytearray]) -> memoryview:
         """The next part's bytes: exactly `part_size` of them unless the source ends first.
-        `carry` holds what the last chunk had beyond the previous part."""
-        part = bytearray(carry[:self.part_size])
-        del carry[:self.part_size]
-        while len(part) < self.part_size:
-            chunk = await anext(chunks, None)
-            if chunk is None:
-                break
-            room = self.part_size - len(part)
-            part += chunk[:room]
-            carry += chunk[room:]
-        return part
+        `carry` holds what the last chunk had beyond the previous part. The part is read into a
+        spare part-sized buffer if there is one; else into a new one that grows as bytes come, so
+        a small file costs only its size."""
+        if not spare:
+            part = bytearray(carry[:self.part_size])
+            del carry[:self.part_size]
+            while len(part) < self.part_size and (chunk := await anext(chunks, None)) is not None:
+                room = self.part_size - len(part)
+                part += chunk[:room]
+                carry += chunk[room:]
+            return memoryview(part)
+        buffer = memoryview(spare.pop())
+        filled = min(len(carry), self.part_size)
+        buffer[:filled] = carry[:filled]
+        del carry[:filled]
+        while filled < self.part_size and (chunk := await anext(chunks, None)) is not None:
+            taken = min(len(chunk), self.part_size - filled)
+            buffer[filled:filled + taken] = memoryview(chunk)[:taken]
+            filled += taken
+            carry += chunk[taken:]
+        return buffer[:filled]
 
     async def _abort_upload(self, key: str, upload_id: str) -> None:
         try:
