@@ -104,6 +104,7 @@ class PlatformRouter(GraphQLRouter):
 
     request_adapter_class = StreamingRequestAdapter
     max_files = MAX_EVIDENCE_PER_SUBMISSION
+    body_idle_timeout_seconds: float = 60
 
     async def run(self, request, context=UNSET, root_value=UNSET):
         try:
@@ -116,7 +117,7 @@ class PlatformRouter(GraphQLRouter):
         limits: ApiSettings = http_request.app.state.resources.settings.api
         body = MultipartBody(http_request.stream(), request.content_type or "",
                              max_bytes=limits.max_request_bytes, max_json_bytes=limits.max_json_bytes,
-                             max_files=self.max_files)
+                             max_files=self.max_files, idle_timeout_seconds=self.body_idle_timeout_seconds)
         http_request.state.multipart_body = body
         return await body.read_operations(self.decode_json)
 

@@ -12,6 +12,7 @@ fails the request however far the resolvers got.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -84,8 +85,11 @@ class MultipartBody:
     """The body of one multipart request, parsed incrementally with python-multipart."""
 
     def __init__(self, stream: AsyncIterator[bytes], content_type: str, *, max_bytes: int,
-                 max_json_bytes: int, max_files: int):
+                 max_json_bytes: int, max_files: int, idle_timeout_seconds: float = 60):
         self._stream = aiter(stream)
+        # The operation runs while the body arrives, holding what it holds (a database session,
+        # a multipart upload): a client that stops sending must not hold them forever.
+        self._idle_timeout_seconds = idle_timeout_seconds
         self._max_bytes = max_bytes
         self._max_json_bytes = max_json_bytes
         self._max_files = max_files
@@ -274,10 +278,14 @@ class MultipartBody:
         chunk = b""
         while not chunk:
             try:
-                chunk = await anext(self._stream)
+                async with asyncio.timeout(self._idle_timeout_seconds):
+                    chunk = await anext(self._stream)
             except (StopAsyncIteration, ClientDisconnect):
                 raise ValidationFailed("multipart 请求体不完整 / the multipart body ended before its closing "
                                        "boundary") from None
+            except TimeoutError:
+                raise ValidationFailed(f"请求体传输停滞 / the request body stalled: nothing arrived for "
+                                       f"{self._idle_timeout_seconds:g} s") from None
         self._received += len(chunk)
         if self._received > self._max_bytes:
             raise PayloadTooLarge(f"请求过大 / the request is larger than {self._max_bytes} bytes",

@@ -3,7 +3,9 @@ body refused with a code (never INTERNAL, never a plain 500), leaving nothing be
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import pytest
 
@@ -264,4 +266,22 @@ async def test_a_file_may_be_the_wrong_variable_type_and_is_still_refused_cleanl
     # An Upload where the schema wants a string: variable coercion refuses it.
     response = await post(client, world, body(
         part("operations", operations(0)), part("map", file_map(**{"0": ["variables.input.title"]})), png("0")))
+    await assert_refused(response, resources)
+
+
+async def test_a_body_that_stalls_fails_the_request(client, world, resources, monkeypatch):
+    from app.graphql import PlatformRouter
+
+    monkeypatch.setattr(PlatformRouter, "body_idle_timeout_seconds", 0.5)
+    head = body(part("operations", operations()), part("map", file_map(**{"0": ["variables.evidence.0.file"]})),
+                close=False) + png("0")[:-len(PNG) // 2]
+
+    async def stalling():
+        yield head
+        await asyncio.sleep(30)  # a client that stopped sending
+        yield b"never"
+
+    started = time.monotonic()
+    response = await post(client, world, stalling(), **{"Content-Length": str(len(head) + 1000)})
+    assert time.monotonic() - started < 10
     await assert_refused(response, resources)
