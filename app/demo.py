@@ -7,7 +7,6 @@ twice changes nothing. Passwords here are for local development only; production
 
 from __future__ import annotations
 
-import io
 import logging
 import struct
 import zlib
@@ -24,7 +23,7 @@ from agencies.models import AgencyKind, Jurisdiction, JurisdictionLevel, Procura
 from agencies.principal import Principal
 from agencies.uscc import check_character
 from app import unit_of_work
-from evidence.service import IncomingFile
+from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
 from referral import service as referrals
@@ -169,7 +168,7 @@ def tiny_pdf(text: str) -> bytes:
 
 
 def _file(name: str, content: bytes, description: str) -> IncomingFile:
-    return IncomingFile(filename=name, stream=io.BytesIO(content), size=len(content), description=description)
+    return IncomingFile(source=BytesSource(name, content), description=description)
 
 
 async def _referrals(session: AsyncSession, store: EvidenceStore) -> None:

@@ -108,3 +108,12 @@ class DatabaseUnavailable(AppError):
     default_message = "数据库暂不可用，请稍后重试 / The database is unavailable, try again later"
     http_status = 503
     retry_after = 5
+
+
+class BodyOverLimit(Exception):
+    """Raised out of `receive` into the app once a body has grown past its limit, so that nothing
+    reads further; app.main.RequestGuard answers it. (Not a ValueError: parsers catch those.)"""
+
+    def __init__(self, error: PayloadTooLarge):
+        super().__init__(error.message)
+        self.error = error

@@ -9,23 +9,29 @@ from functools import cached_property
 
 import orjson
 import strawberry
+from cross_web import StarletteRequestAdapter
 from graphql import GraphQLError
 from sqlalchemy.exc import DataError
+from starlette.requests import Request
 from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension, ValidationCache
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.unset import UNSET
 
 from agencies.api import AgencyMutation, AgencyQuery
 from app import unit_of_work
 from app.db import database_unreachable
-from app.errors import AppError, DatabaseUnavailable, ValidationFailed
+from app.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from app.graphiql import local_graphiql_html
+from app.http import error_response
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
+from app.multipart import MultipartBody
 from app.settings import ApiSettings
 from geo.types import SCALARS
 from referral.api import ReferralMutation, ReferralQuery
+from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
@@ -48,9 +54,11 @@ class RequestTransaction(SchemaExtension):
             if session is not None:
                 await unit_of_work.rollback(session)
             raise
+        result = self.execution_context.result
+        if result is not None and not result.errors:
+            await _finish_multipart_body(context, result)
         if session is None:
             return
-        result = self.execution_context.result
         if result is None or result.errors:
             await unit_of_work.rollback(session)
             return
@@ -74,11 +82,59 @@ class RequestTransaction(SchemaExtension):
                                           extensions={"code": "INTERNAL", "requestId": request_id})]
 
 
+async def _finish_multipart_body(context, result) -> None:
+    """An upload's body is read to its end before the operation may commit: files no resolver
+    read are discarded, and a body that turns out malformed fails the whole request."""
+    request = getattr(context, "request", None)
+    body: MultipartBody | None = getattr(getattr(request, "state", None), "multipart_body", None)
+    if body is None:
+        return
+    try:
+        await body.finish()
+    except (AppError, BodyOverLimit) as failure:
+        error = failure.error if isinstance(failure, BodyOverLimit) else failure
+        result.data = None
+        result.errors = [GraphQLError(error.message, original_error=error)]
+        # The body itself is at fault, as when it is refused before the operation runs.
+        response = getattr(context, "response", None)
+        if response is not None:
+            response.status_code = error.http_status
+
+
+class StreamingRequestAdapter(StarletteRequestAdapter):
+    @property
+    def request(self) -> Request:
+        return self._request
+
+
 class PlatformRouter(GraphQLRouter):
     """Serves GraphiQL without a CDN, and gives every error a code from CONTRACT.md on its way
     out: the last point every error passes, parse errors raised inside extensions included.
     Errors we raise on purpose keep their message; anything unexpected is logged with the
-    request id and reaches the client masked."""
+    request id and reaches the client masked.
+
+    Multipart (upload) requests are streamed (app.multipart), not parsed into temporary files
+    first: the operation runs once `operations` and `map` are read, and reads its files from
+    the request as they arrive."""
+
+    request_adapter_class = StreamingRequestAdapter
+    max_files = MAX_EVIDENCE_PER_SUBMISSION
+    body_idle_timeout_seconds: float = 60
+
+    async def run(self, request, context=UNSET, root_value=UNSET):
+        try:
+            return await super().run(request, context, root_value)
+        except AppError as error:  # a multipart body refused before the operation could run
+            return error_response(error)
+
+    async def parse_multipart(self, request: StreamingRequestAdapter) -> dict:
+        http_request = request.request
+        limits: ApiSettings = http_request.app.state.resources.settings.api
+        body = MultipartBody(http_request.stream(), request.content_type or "",
+                             max_bytes=limits.max_request_bytes, max_json_bytes=limits.max_json_bytes,
+                             max_files=self.max_files, idle_timeout_seconds=self.body_idle_timeout_seconds)
+        http_request.state.multipart_body = body
+        return await body.read_operations(self.decode_json)
 
     def decode_json(self, data: str | bytes) -> object:
         # strawberry answers 400 for a JSONDecodeError only; anything else that json.loads raises

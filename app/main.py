@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agencies.throttle import LoginThrottle
 from app.context import Resources, get_context
 from app.db import database_unreachable, make_engine, make_session_factory
-from app.errors import AppError, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
+from app.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
 from app.graphiql import assets_router as graphiql_assets_router
 from app.graphql import INTERNAL_MESSAGE, PlatformRouter, build_schema
 from app.http import error_response
@@ -23,15 +23,6 @@ from app.settings import ApiSettings, Settings, get_settings
 from evidence.storage import EvidenceStore
 
 logger = logging.getLogger("app.main")
-
-
-class BodyOverLimit(Exception):
-    """Raised out of `receive` into the app once a body has grown past its limit, so that nothing
-    reads further; RequestGuard answers it. (Not a ValueError: parsers catch those.)"""
-
-    def __init__(self, error: PayloadTooLarge):
-        super().__init__(error.message)
-        self.error = error
 
 
 class RequestGuard:

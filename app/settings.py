@@ -51,6 +51,17 @@ class StorageSettings(BaseSettings):
     bucket: str = "pil-evidence"
     # Parallel blocking SDK calls; the SDK is synchronous, so these run in a thread pool.
     max_workers: int = 8
+    # An upload holds at most parts_in_flight + 1 parts in memory: one filling from the request
+    # while the others go up. One part at a time leaves the store idle between parts (measured:
+    # ~0.6x the SDK's own put_object); the defaults are the SDK's for files up to ~48 GiB.
+    # S3 wants at least 5 MiB for every part but the last.
+    part_size: int = Field(default=5 * 1024 * 1024, ge=5 * 1024 * 1024, le=64 * 1024 * 1024)
+    parts_in_flight: int = Field(default=3, ge=1, le=8)
+    # A store that stops answering fails the request within these, not minutes. urllib3 sends a
+    # request body under the connect timeout (Python's sendall timeout covers the whole part), so
+    # it must also fit one part at the slowest acceptable link speed.
+    connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    read_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
 class AuthSettings(BaseSettings):

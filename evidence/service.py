@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import BinaryIO
+from typing import Protocol
 
 from minio.error import S3Error
 from sqlalchemy import delete, func, or_, select, update
@@ -33,34 +33,70 @@ EVIDENCE_PREFIX = "referrals/"
 MAX_DESCRIPTION_LENGTH = 2000
 
 
+class FileSource(Protocol):
+    """An uploaded file's bytes, readable once, as they arrive (app.multipart.Upload)."""
+
+    async def open(self) -> str:
+        """Reach the file; returns its name as the client gave it."""
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
 @dataclass(frozen=True)
-class IncomingFile:
-    """An uploaded file as the API layer received it: a readable, seekable stream (spooled to disk
-    by the multipart parser), never a bytes object."""
+class BytesSource:
+    """A file already in memory (the demo data, scripts)."""
 
     filename: str
-    stream: BinaryIO
-    size: int | None = None
+    content: bytes
+
+    async def open(self) -> str:
+        return self.filename
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        yield self.content
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """An uploaded file as the API layer received it: a stream straight from the request, never
+    a bytes object or a temporary file."""
+
+    source: FileSource
     description: str | None = None
 
 
 class _HashingReader:
-    """Feeds the store from the upload stream, hashing and counting as it goes, and stops the
-    upload the moment the size limit is passed."""
+    """Feeds the store from the upload's chunks, hashing and counting as they pass, and stops
+    the upload the moment the size limit is passed. The first bytes can be looked at (to sniff
+    the type) before they go on to the store."""
 
-    def __init__(self, raw: BinaryIO, limit: int, field: str):
-        self._raw = raw
+    def __init__(self, chunks: AsyncIterator[bytes], limit: int, field: str):
+        self._chunks = aiter(chunks)
         self._limit = limit
         self._field = field
+        self._read_ahead: list[bytes] = []
         self.sha256 = hashlib.sha256()
         self.size = 0
 
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._raw.read(size if size and size > 0 else 1024 * 1024)
-        self.size += len(chunk)
-        if self.size > self._limit:
-            raise PayloadTooLarge(field=self._field, limitBytes=self._limit)
-        self.sha256.update(chunk)
+    async def head(self, size: int) -> bytes:
+        """The first `size` bytes (all of a shorter file); they are still passed on by chunks()."""
+        while sum(map(len, self._read_ahead)) < size and (chunk := await self._next()) is not None:
+            self._read_ahead.append(chunk)
+        return b"".join(self._read_ahead)[:size]
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while self._read_ahead:
+            yield self._read_ahead.pop(0)
+        while (chunk := await self._next()) is not None:
+            yield chunk
+
+    async def _next(self) -> bytes | None:
+        chunk = await anext(self._chunks, None)
+        if chunk is not None:
+            self.size += len(chunk)
+            if self.size > self._limit:
+                raise PayloadTooLarge(field=self._field, limitBytes=self._limit)
+            self.sha256.update(chunk)
         return chunk
 
 
@@ -77,16 +113,18 @@ class Reservation:
     object_key: str
 
 
-def check_file_metadata(incoming: IncomingFile, *, max_bytes: int, field: str) -> None:
-    """What can be refused before any byte is read: the name, the description, a declared size."""
-    if not (incoming.filename or "").strip():
-        raise ValidationFailed("文件名不能为空 / the file needs a name", field=field)
-    description = (incoming.description or "").strip()
-    if len(description) > MAX_DESCRIPTION_LENGTH:
+def check_description(incoming: IncomingFile, *, field: str) -> None:
+    """What can be refused before any byte is read (the file's name comes with its bytes)."""
+    if len((incoming.description or "").strip()) > MAX_DESCRIPTION_LENGTH:
         raise ValidationFailed(f"说明过长 / the description is longer than {MAX_DESCRIPTION_LENGTH} characters",
                                field=f"{field}.description")
-    if incoming.size is not None and incoming.size > max_bytes:
-        raise PayloadTooLarge(field=field, limitBytes=max_bytes)
+
+
+async def _open(incoming: IncomingFile, *, field: str) -> str:
+    filename = (await incoming.source.open()).strip()[:255]
+    if not filename:
+        raise ValidationFailed("文件名不能为空 / the file needs a name", field=field)
+    return filename
 
 
 async def reserve_uploads(session: AsyncSession, *, owner_prefix: str, count: int) -> list[Reservation]:
@@ -134,20 +172,17 @@ async def settle_uploads(session: AsyncSession, keys: list[str]) -> None:
 async def store_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                          owner_id: uuid.UUID, reservation: Reservation, incoming: IncomingFile,
                          max_bytes: int, field: str = "evidence") -> Evidence:
-    """Stream one file into the store under its reserved key and put the legal hold on it, then
-    return its row (with the upload's custody event) for the caller to add in the transaction
-    that also settles the reservation. The hold comes before the row: a committed evidence row
-    always has a held version behind it."""
-    check_file_metadata(incoming, max_bytes=max_bytes, field=field)
-    filename = incoming.filename.strip()[:255]
-    head = incoming.stream.read(SNIFF_BYTES)
-    incoming.stream.seek(0)
-    media_type = sniff_media_type(head, field=field)
-
-    reader = _HashingReader(incoming.stream, max_bytes, field)
-    put = await store.put_stream(reservation.object_key, reader, content_type=media_type,
-                                 metadata={"filename": filename.encode("unicode_escape").decode()})
-    await store.hold(put.key, put.version_id)
+    """Stream one file into the store under its reserved key, held from its first byte (the
+    legal hold travels with the upload itself), then return its row (with the upload's custody
+    event) for the caller to add in the transaction that also settles the reservation. A
+    committed evidence row always has a held version behind it."""
+    check_description(incoming, field=field)
+    filename = await _open(incoming, field=field)
+    reader = _HashingReader(incoming.source.chunks(), max_bytes, field)
+    media_type = sniff_media_type(await reader.head(SNIFF_BYTES), field=field)
+    put = await store.put_stream(reservation.object_key, reader.chunks(), content_type=media_type,
+                                 metadata={"filename": filename.encode("unicode_escape").decode()},
+                                 legal_hold=True)
     evidence = Evidence(
         id=reservation.evidence_id, referral_id=owner_id, object_key=put.key, version_id=put.version_id,
         filename=filename, media_type=media_type, size_bytes=reader.size,
@@ -158,13 +193,14 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
     return evidence
 
 
-def digest_file(incoming: IncomingFile, *, max_bytes: int, field: str) -> str:
-    """The SHA-256 of a file read to its end without storing it (to compare a retried submission
-    with the first one)."""
-    reader = _HashingReader(incoming.stream, max_bytes, field)
-    while reader.read(1024 * 1024):
+async def digest_file(incoming: IncomingFile, *, max_bytes: int, field: str) -> tuple[str, str]:
+    """The name and SHA-256 of a file read to its end without storing it (to compare a retried
+    submission with the first one)."""
+    filename = await _open(incoming, field=field)
+    reader = _HashingReader(incoming.source.chunks(), max_bytes, field)
+    async for _ in reader.chunks():
         pass
-    return reader.sha256.hexdigest()
+    return filename, reader.sha256.hexdigest()
 
 
 def _visible_evidence(principal: Principal):

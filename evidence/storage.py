@@ -6,17 +6,21 @@ becomes StorageUnavailable; the caller decides what that undoes."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import urllib3
 from minio import Minio
+from minio.datatypes import Part
 from minio.error import MinioException, S3Error
+from minio.helpers import genheaders
 from urllib3.exceptions import HTTPError
 
 from app.errors import NotFound, StorageUnavailable
@@ -24,7 +28,8 @@ from app.settings import StorageSettings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-PART_SIZE = 16 * 1024 * 1024
+# Only reads are retried: a PUT, an uploaded part or a completion that timed out may have landed.
+RETRIED_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
@@ -50,10 +55,16 @@ class PutResult:
 class EvidenceStore:
     def __init__(self, settings: StorageSettings):
         self.bucket = settings.bucket
-        # Few, quick retries: a store that is down should fail the request in seconds, not minutes.
+        self.part_size = settings.part_size
+        self.parts_in_flight = settings.parts_in_flight
+        # A store that is down or frozen fails the request within the timeouts, not minutes: one
+        # quick retry for reads, none for writes. A connection that was never made is safe to
+        # retry whatever the method (urllib3 counts those apart).
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=3, read=60),
-            retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)),
+            timeout=urllib3.Timeout(connect=settings.connect_timeout_seconds,
+                                    read=settings.read_timeout_seconds),
+            retries=urllib3.Retry(total=1, connect=1, read=1, status=1, other=0, backoff_factor=0.2,
+                                  allowed_methods=RETRIED_METHODS, status_forcelist=(500, 502, 503, 504)),
             maxsize=settings.max_workers,
         )
         self.client = Minio(settings.endpoint, access_key=settings.access_key,
@@ -83,13 +94,86 @@ class EvidenceStore:
         except StorageUnavailable:
             return False
 
-    async def put_stream(self, key: str, stream: BinaryIO, *, content_type: str,
-                         metadata: dict[str, str] | None = None) -> PutResult:
-        """Upload from a file-like object of unknown length, one part in memory at a time."""
-        result = await self._run(self.client.put_object, self.bucket, key, stream, length=-1,
-                                 part_size=PART_SIZE, content_type=content_type,
-                                 metadata=metadata, num_parallel_uploads=1)
-        return PutResult(key=key, version_id=result.version_id)
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str,
+                         metadata: dict[str, str] | None = None, legal_hold: bool = False) -> PutResult:
+        """Upload bytes as they arrive. A file smaller than a part is one PutObject; a larger one
+        an S3 multipart upload in which the next part is read from `chunks` while up to
+        `parts_in_flight` earlier ones go up, so at most `parts_in_flight + 1` parts are in memory.
+        Any failure, including one raised by `chunks` (a size limit, a broken request), aborts the
+        multipart upload and propagates. `legal_hold` holds the version from its first byte (the
+        object-lock header on the PUT or on CreateMultipartUpload)."""
+        headers = genheaders(metadata, None, None, None, legal_hold)
+        headers["Content-Type"] = content_type
+        chunks = aiter(chunks)
+        carry = bytearray()
+        spare: list[bytearray] = []
+        data = await self._read_part(chunks, carry, spare)
+        if len(data) < self.part_size:
+            # The SDK adds its own headers to the dict it is given: each call gets a copy.
+            written = await self._run(self.client._put_object, self.bucket, key, data, dict(headers))
+            return PutResult(key=key, version_id=written.version_id)
+
+        upload_id = await self._run(self.client._create_multipart_upload, self.bucket, key, dict(headers))
+        parts: list[Part] = []
+        sending: deque[tuple[int, memoryview, asyncio.Future[str]]] = deque()
+
+        async def oldest_sent() -> None:
+            number, sent, upload = sending.popleft()
+            parts.append(Part(number, await upload))
+            spare.append(sent.obj)  # its buffer takes a later part: no allocator churn per part
+
+        try:
+            number = 0
+            while data:
+                if len(sending) == self.parts_in_flight:
+                    await oldest_sent()
+                number += 1
+                sending.append((number, data, asyncio.ensure_future(self._run(
+                    self.client._upload_part, self.bucket, key, data, None, upload_id, number))))
+                data = await self._read_part(chunks, carry, spare)
+            while sending:
+                await oldest_sent()
+            completed = await self._run(self.client._complete_multipart_upload, self.bucket, key,
+                                        upload_id, parts)
+        except BaseException:
+            for _, _, upload in sending:  # no part may land after the abort
+                with contextlib.suppress(Exception):
+                    await upload
+            await self._abort_upload(key, upload_id)
+            raise
+        return PutResult(key=key, version_id=completed.version_id)
+
+    async def _read_part(self, chunks: AsyncIterator[bytes], carry: bytearray,
+                         spare: list[bytearray]) -> memoryview:
+        """The next part's bytes: exactly `part_size` of them unless the source ends first.
+        `carry` holds what the last chunk had beyond the previous part. The part is read into a
+        spare part-sized buffer if there is one; else into a new one that grows as bytes come, so
+        a small file costs only its size."""
+        if not spare:
+            part = bytearray(carry[:self.part_size])
+            del carry[:self.part_size]
+            while len(part) < self.part_size and (chunk := await anext(chunks, None)) is not None:
+                room = self.part_size - len(part)
+                part += chunk[:room]
+                carry += chunk[room:]
+            return memoryview(part)
+        buffer = memoryview(spare.pop())
+        filled = min(len(carry), self.part_size)
+        buffer[:filled] = carry[:filled]
+        del carry[:filled]
+        while filled < self.part_size and (chunk := await anext(chunks, None)) is not None:
+            taken = min(len(chunk), self.part_size - filled)
+            buffer[filled:filled + taken] = memoryview(chunk)[:taken]
+            filled += taken
+            carry += chunk[taken:]
+        return buffer[:filled]
+
+    async def _abort_upload(self, key: str, upload_id: str) -> None:
+        try:
+            await self._run(self.client._abort_multipart_upload, self.bucket, key, upload_id)
+        except StorageUnavailable:
+            # Its parts stay in the store until the sweep aborts incomplete uploads.
+            logger.warning("could not abort multipart upload %s of %s", upload_id, key)
 
     async def delete_version(self, key: str, version_id: str | None) -> None:
         """Remove exactly the version we wrote; in a versioned bucket a plain delete would only

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
+from app import multipart
 from app.errors import ValidationFailed
 from evidence.models import Evidence as EvidenceModel
 from evidence.service import IncomingFile
@@ -41,13 +41,12 @@ class EvidenceInput:
 
 
 def incoming_files(evidence: list[EvidenceInput] | None) -> list[IncomingFile]:
-    """The uploads as the evidence service takes them: starlette's spooled files, streamed."""
+    """The uploads as the evidence service takes them: streams over the request body."""
     files = []
     for index, item in enumerate(evidence or []):
         # The Upload scalar takes whatever a JSON request puts there; only a multipart part is a file.
-        if not isinstance(item.file, UploadFile):
+        if not isinstance(item.file, multipart.Upload):
             raise ValidationFailed("文件须以 multipart 方式上传 / send the file as a part of a multipart "
                                    "request (GraphQL multipart request spec)", field=f"evidence.{index}.file")
-        files.append(IncomingFile(filename=item.file.filename or "", stream=item.file.file, size=item.file.size,
-                                  description=item.description))
+        files.append(IncomingFile(source=item.file, description=item.description))
     return files

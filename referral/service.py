@@ -25,7 +25,7 @@ from app.pagination import Page, PageRequest, paginate
 from evidence.service import (
     IncomingFile,
     abandon_uploads,
-    check_file_metadata,
+    check_description,
     digest_file,
     reserve_uploads,
     settle_uploads,
@@ -117,7 +117,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         # A retry: read its files only to compare them with the first submission's, with the
         # connection handed back meanwhile (nothing has been written).
         await unit_of_work.checkpoint(session)
-        digests = [(incoming.filename, digest_file(incoming, max_bytes=max_upload_bytes, field=f"evidence.{index}"))
+        digests = [await digest_file(incoming, max_bytes=max_upload_bytes, field=f"evidence.{index}")
                    for index, incoming in enumerate(files)]
         return _same_submission_or_conflict(existing, _fingerprint(data, digests))
 
@@ -142,7 +142,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         status=transition.target, submitted_by_user_id=principal.user_id,
         submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key)
     for index, incoming in enumerate(files):
-        check_file_metadata(incoming, max_bytes=max_upload_bytes, field=f"evidence.{index}")
+        check_description(incoming, field=f"evidence.{index}")
 
     # The files go to the store before the referral's rows are written, with no connection held
     # meanwhile; their keys are recorded as pending first, so that nothing is lost or left behind

@@ -286,9 +286,13 @@ async def test_a_content_length_smaller_than_the_body_does_not_lift_the_limit(sm
 
 async def test_a_multipart_body_past_the_request_limit_is_refused_whatever_its_content_length(small_limits,
                                                                                            world):
+    # A well-formed upload whose file the operation never reads: it is drained, and counted.
     body = Chunks(b'--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
-                  b'{"query": "{ me { username } }"}\r\n--b\r\nContent-Disposition: form-data; name="map"'
-                  b'\r\n\r\n{}\r\n--b\r\nContent-Disposition: form-data; name="0"; filename="a.bin"\r\n\r\n',
+                  b'{"query": "mutation($f: Upload!) { submitReferral(input: {domain: \\"X\\", title: \\"t\\", '
+                  b'facts: \\"f\\", geometry: {}}, evidence: [{file: $f}]) @skip(if: true) { id } }", '
+                  b'"variables": {"f": null}}\r\n'
+                  b'--b\r\nContent-Disposition: form-data; name="map"'
+                  b'\r\n\r\n{"0": ["variables.f"]}\r\n--b\r\nContent-Disposition: form-data; name="0"; filename="a.bin"\r\n\r\n',
                   REQUEST_LIMIT * 4, b"\r\n--b--\r\n", size=64 * 1024)
     response = await post_to(small_limits, body, {
         "Content-Type": "multipart/form-data; boundary=b", "Content-Length": "400",

@@ -258,12 +258,11 @@ async def test_retry_with_idempotency_key_returns_the_first_result(client, world
 
 
 async def test_a_file_larger_than_one_store_part_goes_up_in_parts_intact(client, world, resources):
-    from evidence.storage import PART_SIZE
-
-    content = PNG + bytes(range(256)) * ((PART_SIZE + 5 * 1024 * 1024) // 256)
+    part_size = resources.store.part_size
+    content = PNG + bytes(range(256)) * ((part_size + 5 * 1024 * 1024) // 256)
     body = await submit_with_files(client, world.tokens["liaison-a"], [("aerial.png", content, "image/png")])
     [evidence] = body["data"]["submitReferral"]["evidence"]
-    assert evidence["sizeBytes"] == len(content) > PART_SIZE
+    assert evidence["sizeBytes"] == len(content) > part_size
     download = await client.get(evidence["downloadPath"],
                                 headers={"Authorization": f"Bearer {world.tokens['liaison-a']}"})
     assert hashlib.sha256(download.content).hexdigest() == evidence["sha256"] == hashlib.sha256(content).hexdigest()
