@@ -61,6 +61,9 @@ def _domain_loader(info: Info):
 class Referral(Areal):
     id: strawberry.ID
     status: ReferralStatus
+    number: str | None = strawberry.field(
+        description="The registration number (文号) given by the receiving procuratorate, e.g. "
+                    "卫东检公益线〔2026〕3号; null until the referral is registered.")
     title: str
     facts: str
     address: str | None
@@ -71,7 +74,8 @@ class Referral(Areal):
 
     @classmethod
     def from_model(cls, row: ReferralModel) -> Referral:
-        return cls(id=strawberry.ID(str(row.id)), status=row.status, title=row.title, facts=row.facts,
+        return cls(id=strawberry.ID(str(row.id)), status=row.status, number=row.number, title=row.title,
+                   facts=row.facts,
                    address=row.address, found_on=row.found_on,
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
                    row=row)
