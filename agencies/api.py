@@ -85,7 +85,8 @@ class AgencyMutation:
         data = service.NewJurisdiction(code=input.code, name=input.name, level=input.level,
                                        boundary=input.boundary, crs=input.crs,
                                        parent_code=input.parent_code,
-                                       procuratorate_name=input.procuratorate_name)
+                                       procuratorate_name=input.procuratorate_name,
+                                       procuratorate_code=input.procuratorate_code)
         return Jurisdiction.from_model(await service.create_jurisdiction(
             info.context.session, principal=info.context.principal, data=data))
 

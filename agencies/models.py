@@ -75,6 +75,9 @@ class Procuratorate(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(100))
     jurisdiction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jurisdiction.id"), unique=True)
+    # 机关代字: what its document numbers start with (卫东检 → 卫东检公益线〔2026〕3号). Unique, or two
+    # procuratorates would issue the same numbers.
+    document_code: Mapped[str] = mapped_column(String(20), unique=True)
     created_at: Mapped[datetime] = created_at_column()
 
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="procuratorate", lazy="raise")

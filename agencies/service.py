@@ -62,12 +62,12 @@ def _parse_id(value: str | uuid.UUID) -> uuid.UUID | None:
         return None
 
 
-async def _flush_unique(session: AsyncSession, what: str) -> None:
+async def _flush_unique(session: AsyncSession, what: str, field: str | None = None) -> None:
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as error:
-        raise Conflict(f"{what} 已存在 / {what} already exists") from error
+        raise Conflict(f"{what} 已存在 / {what} already exists", field=field) from error
 
 
 # Jurisdictions ------------------------------------------------------------------------------------
@@ -94,6 +94,7 @@ class NewJurisdiction:
     crs: CoordinateSystem
     parent_code: str | None
     procuratorate_name: str
+    procuratorate_code: str | None = None  # 机关代字; derived from the name when not given
 
 
 async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
@@ -118,10 +119,36 @@ async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
         parent_id=parent.id if parent else None, boundary=from_shape(boundary, srid=4326))
     session.add(jurisdiction)
     await _flush_unique(session, f"行政区划 {data.code}")
+    document_code = _document_code(data.procuratorate_code, jurisdiction.name)
     session.add(Procuratorate(name=_required_text(data.procuratorate_name, "procuratorateName", 100),
-                              jurisdiction_id=jurisdiction.id))
-    await session.flush()
+                              jurisdiction_id=jurisdiction.id, document_code=document_code))
+    await _flush_unique(session, f"检察院代字 {document_code}", field="procuratorateCode")
     return jurisdiction
+
+
+# Division suffixes a procuratorate's 代字 leaves out, longest first (浦东新区 → 浦东, not 浦东新).
+_DIVISION_SUFFIXES = ("自治州", "自治县", "自治旗", "新区", "地区", "林区", "矿区", "特区",
+                      "区", "县", "市", "州", "盟", "旗", "省")
+_DOCUMENT_CODE = re.compile(r"[^\s〔〕\[\]()（）]{1,20}")
+
+
+def default_document_code(jurisdiction_name: str) -> str:
+    """The usual 代字 of a division's procuratorate: its name without the division suffix, then 检
+    (卫东区 → 卫东检, 平顶山市 → 平顶山检, 郏县 → 郏检). Unlike "the first two characters", this
+    keeps three-character names whole; where custom differs (河南省 → 豫检), the administrator
+    gives the code."""
+    for suffix in _DIVISION_SUFFIXES:
+        if jurisdiction_name.endswith(suffix) and len(jurisdiction_name) > len(suffix):
+            return jurisdiction_name[:-len(suffix)] + "检"
+    return jurisdiction_name + "检"
+
+
+def _document_code(given: str | None, jurisdiction_name: str) -> str:
+    code = (given or "").strip() or default_document_code(jurisdiction_name)
+    if not _DOCUMENT_CODE.fullmatch(code):
+        raise ValidationFailed("检察院代字应为1-20个字符，不含空格和括号 / procuratorateCode is 1-20 characters "
+                               "without spaces or brackets", field="procuratorateCode")
+    return code
 
 
 def _code_stem(parent: Jurisdiction) -> str:

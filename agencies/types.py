@@ -31,11 +31,14 @@ AgencyKind = strawberry.enum(models.AgencyKind, description="Kind of administrat
 class Procuratorate:
     id: strawberry.ID
     name: str
+    document_code: str = strawberry.field(description="机关代字: what its document numbers start with, "
+                                                      "e.g. 卫东检 in 卫东检公益线〔2026〕3号.")
     jurisdiction_id: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_model(cls, row: ProcuratorateModel) -> Procuratorate:
-        return cls(id=strawberry.ID(str(row.id)), name=row.name, jurisdiction_id=row.jurisdiction_id)
+        return cls(id=strawberry.ID(str(row.id)), name=row.name, document_code=row.document_code,
+                   jurisdiction_id=row.jurisdiction_id)
 
     @strawberry.field
     async def jurisdiction(self, info: Info) -> Jurisdiction:
@@ -195,6 +198,9 @@ class CreateJurisdictionInput:
     procuratorate_name: str
     parent_code: str | None = None
     crs: CoordinateSystem = CoordinateSystem.WGS84
+    procuratorate_code: str | None = strawberry.field(
+        default=None, description="The procuratorate's 机关代字 for document numbers (卫东检); by default "
+                                  "the jurisdiction's name without 区/县/市… and with 检 (卫东区 → 卫东检).")
 
 
 @strawberry.input

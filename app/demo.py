@@ -1,5 +1,6 @@
 """Demo data: one city with three districts, their procuratorates and agencies, an account per
-role per district, and a few referrals modelled on the Weidong case (DOMAIN.md).
+role per district, and a few referrals modelled on the Weidong case (DOMAIN.md), of which the
+mining clue is registered (and so numbered) by the district procuratorate.
 
 Everything goes through the same services as the API, as the administrator, so demo data obeys
 the rules real data does. Boundaries are simplified rectangles, not surveyed borders. Loading
@@ -27,6 +28,7 @@ from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
 from referral import service as referrals
+from referral.flows import ReferralAction, ReferralStatus
 
 logger = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-password-2026"
@@ -39,6 +41,7 @@ class DemoDistrict:
     code: str
     slug: str
     name: str
+    document_code: str  # the procuratorate's 机关代字
     bounds: tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
     agency_kinds: tuple[AgencyKind, ...]
 
@@ -55,9 +58,9 @@ AGENCY_NAMES = {
 }
 ALL_KINDS = tuple(AGENCY_NAMES)
 DISTRICTS = (
-    DemoDistrict("410403", "weidong", "卫东区", (113.30, 33.72, 113.45, 33.82), ALL_KINDS),
-    DemoDistrict("410402", "xinhua", "新华区", (113.10, 33.72, 113.30, 33.82), ALL_KINDS),
-    DemoDistrict("410411", "zhanhe", "湛河区", (113.15, 33.65, 113.45, 33.72),
+    DemoDistrict("410403", "weidong", "卫东区", "卫东检", (113.30, 33.72, 113.45, 33.82), ALL_KINDS),
+    DemoDistrict("410402", "xinhua", "新华区", "新华检", (113.10, 33.72, 113.30, 33.82), ALL_KINDS),
+    DemoDistrict("410411", "zhanhe", "湛河区", "湛河检", (113.15, 33.65, 113.45, 33.72),
                  (AgencyKind.NATURAL_RESOURCES, AgencyKind.ECOLOGY_ENVIRONMENT)),
 )
 
@@ -91,11 +94,21 @@ async def _liaison(session: AsyncSession, district_slug: str, kind: AgencyKind) 
     return Principal(role=Role.AGENCY_LIAISON, username=user.username, user_id=user.id, agency_id=user.agency_id)
 
 
+async def _prosecutor(session: AsyncSession, district_slug: str) -> Principal:
+    user = await session.scalar(select(UserAccount).where(UserAccount.username == f"{district_slug}.prosecutor"))
+    jurisdiction_id = await session.scalar(
+        select(Procuratorate.jurisdiction_id).where(Procuratorate.id == user.procuratorate_id))
+    return Principal(role=Role.PROSECUTOR, username=user.username, user_id=user.id,
+                     procuratorate_id=user.procuratorate_id, jurisdiction_id=jurisdiction_id,
+                     visible_jurisdiction_ids=frozenset({jurisdiction_id}))
+
+
 async def _accounts(session: AsyncSession) -> None:
     city_box = box(113.10, 33.65, 113.45, 33.82)
     await agencies.create_jurisdiction(session, principal=LOADER, data=agencies.NewJurisdiction(
         code=CITY_CODE, name="平顶山市", level=JurisdictionLevel.CITY, boundary=mapping(city_box),
-        crs=CoordinateSystem.WGS84, parent_code=None, procuratorate_name="平顶山市人民检察院"))
+        crs=CoordinateSystem.WGS84, parent_code=None, procuratorate_name="平顶山市人民检察院",
+        procuratorate_code="平顶山检"))
     await _user(session, "admin", "平台管理员", Role.ADMIN)
     await _user(session, "city.prosecutor", "市院检察官", Role.PROSECUTOR,
                 procuratorate_id=await _procuratorate_id(session, CITY_CODE))
@@ -104,7 +117,7 @@ async def _accounts(session: AsyncSession) -> None:
         await agencies.create_jurisdiction(session, principal=LOADER, data=agencies.NewJurisdiction(
             code=district.code, name=district.name, level=JurisdictionLevel.DISTRICT,
             boundary=mapping(box(*district.bounds)), crs=CoordinateSystem.WGS84, parent_code=CITY_CODE,
-            procuratorate_name=f"平顶山市{district.name}人民检察院"))
+            procuratorate_name=f"平顶山市{district.name}人民检察院", procuratorate_code=district.document_code))
         await _user(session, f"{district.slug}.prosecutor", f"{district.name}检察院检察官", Role.PROSECUTOR,
                     procuratorate_id=await _procuratorate_id(session, district.code))
         await _user(session, f"{district.slug}.assessor", f"{district.name}依法治区办", Role.ASSESSOR,
@@ -174,7 +187,7 @@ def _file(name: str, content: bytes, description: str) -> IncomingFile:
 async def _referrals(session: AsyncSession, store: EvidenceStore) -> None:
     max_bytes = 10 * 1024 * 1024
     pit = mining_pit((113.385, 33.765), 1578)
-    await referrals.submit_referral(
+    mining = await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES), store=store,
         max_upload_bytes=max_bytes,
         data=referrals.ReferralSubmission(
@@ -186,6 +199,9 @@ async def _referrals(session: AsyncSession, store: EvidenceStore) -> None:
         files=[_file("site-photo.png", tiny_png((120, 96, 70)), "现场航拍照片（演示）"),
                _file("valuation-report.pdf", tiny_pdf("Resource damage valuation report (demo)"),
                      "矿产资源损失价值鉴定报告（演示）")])
+    if mining.status is ReferralStatus.SUBMITTED:  # registered by the first run: 卫东检公益线〔year〕1号
+        await referrals.change_status(session, principal=await _prosecutor(session, "weidong"),
+                                      referral_id=str(mining.id), action=ReferralAction.REGISTER)
     river = LineString([(113.33, 33.745), (113.36, 33.752), (113.39, 33.749), (113.42, 33.757)])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,

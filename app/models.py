@@ -2,6 +2,7 @@
 
 from agencies import models as agencies_models  # noqa: F401
 from app.db import Base
+from core import numbering as core_numbering  # noqa: F401
 from evidence import models as evidence_models  # noqa: F401
 from referral import models as referral_models  # noqa: F401
 

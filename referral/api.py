@@ -13,6 +13,7 @@ from evidence import service as evidence_service
 from evidence.types import EvidenceInput, incoming_files
 from geo.types import CoordinateSystem, GeoJSON
 from referral import service
+from referral.flows import ReferralAction
 from referral.types import UNLOADED, NearbyReferral, Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
 
 
@@ -85,10 +86,11 @@ class ReferralMutation:
     @strawberry.mutation(description="The referring agency takes back a referral not yet registered.")
     async def withdraw_referral(self, info: Info, id: strawberry.ID, reason: str) -> Referral:
         return Referral.from_model(await service.change_status(
-            info.context.session, principal=info.context.principal, referral_id=id, action="withdraw",
-            reason=reason))
+            info.context.session, principal=info.context.principal, referral_id=id,
+            action=ReferralAction.WITHDRAW, reason=reason))
 
     @strawberry.mutation(description="The procuratorate registers (登记) a submitted referral.")
     async def register_referral(self, info: Info, id: strawberry.ID) -> Referral:
         return Referral.from_model(await service.change_status(
-            info.context.session, principal=info.context.principal, referral_id=id, action="register"))
+            info.context.session, principal=info.context.principal, referral_id=id,
+            action=ReferralAction.REGISTER))

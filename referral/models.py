@@ -10,7 +10,8 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, created_at_column, string_enum, uuid_pk
-from referral.flows import ReferralStatus
+from core.state_machine import StatusChangeMixin
+from referral.enums import ReferralStatus
 
 
 class ReferralDomain(Base):
@@ -48,6 +49,8 @@ class Referral(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     # Hash of what was submitted under the idempotency key: a retry must be the same submission.
     submission_fingerprint: Mapped[str] = mapped_column(String(64))
+    # The registration number (文号) the receiving procuratorate gives it, e.g. 卫东检公益线〔2026〕3号.
+    number: Mapped[str | None] = mapped_column(String(60), unique=True)
 
     # Lists are read newest first, (submitted_at, id) descending, within a scope (one agency, or
     # the jurisdictions a procuratorate sees) and often one status: each index ends with the list
@@ -63,19 +66,12 @@ class Referral(Base):
     )
 
 
-class ReferralStatusChange(Base):
+class ReferralStatusChange(StatusChangeMixin, Base):
     """The audit trail of a referral: every transition, who made it, when and why."""
 
     __tablename__ = "referral_status_change"
+    status_enum = ReferralStatus
+    subject_key = "referral_id"
 
     id: Mapped[uuid.UUID] = uuid_pk()
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
-    action: Mapped[str] = mapped_column(String(40))
-    from_status: Mapped[ReferralStatus | None] = mapped_column(
-        string_enum(ReferralStatus, "from_status"))
-    to_status: Mapped[ReferralStatus] = mapped_column(string_enum(ReferralStatus, "to_status"))
-    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
-    actor_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
-    actor_name: Mapped[str] = mapped_column(String(100))
-    reason: Mapped[str | None] = mapped_column(Text)
-    changed_at: Mapped[datetime] = created_at_column()

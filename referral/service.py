@@ -15,13 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from agencies.models import Agency, Jurisdiction, Role
+from agencies.models import Agency, Jurisdiction, Procuratorate, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from app import unit_of_work
 from app.clock import check_date, end_of_day, start_of_day
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
+from core.numbering import DocumentKind, allocate_number
+from core.state_machine import apply_transition, record_creation
 from evidence.service import (
     IncomingFile,
     abandon_uploads,
@@ -34,7 +36,7 @@ from evidence.service import (
 from evidence.storage import EvidenceStore
 from geo.filters import Near, SpatialFilter, distance_meters, spatial_conditions, within_meters
 from geo.geometry import CoordinateSystem, parse_geometry
-from referral.flows import ReferralStatus, find_transition
+from referral.flows import REFERRAL_MACHINE, ReferralAction, ReferralStatus
 from referral.models import Referral, ReferralDomain, ReferralStatusChange
 
 MAX_EVIDENCE_PER_SUBMISSION = 20
@@ -88,14 +90,6 @@ def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]]) 
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _history(referral: Referral, principal: Principal, action: str, source: ReferralStatus | None,
-             target: ReferralStatus, reason: str | None) -> ReferralStatusChange:
-    return ReferralStatusChange(
-        referral_id=referral.id, action=action, from_status=source, to_status=target,
-        actor_user_id=principal.user_id, actor_api_key_id=principal.api_key_id,
-        actor_name=principal.username, reason=reason)
-
-
 async def _earlier_submission(session: AsyncSession, principal: Principal, key: str) -> Referral | None:
     return await session.scalar(select(Referral).where(
         Referral.agency_id == principal.agency_id, Referral.idempotency_key == key))
@@ -111,7 +105,7 @@ def _same_submission_or_conflict(existing: Referral, fingerprint: str) -> Referr
 async def submit_referral(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                           data: ReferralSubmission, files: list[IncomingFile],
                           max_upload_bytes: int) -> Referral:
-    transition = find_transition("submit", None, principal.role)
+    transition = REFERRAL_MACHINE.transition(ReferralAction.SUBMIT, None, principal)
     idempotency_key = _clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
     if idempotency_key and (existing := await _earlier_submission(session, principal, idempotency_key)):
         # A retry: read its files only to compare them with the first submission's, with the
@@ -167,7 +161,8 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         await abandon_uploads(session, keys)
         return _same_submission_or_conflict(existing, referral.submission_fingerprint)
     session.add_all(evidence)
-    session.add(_history(referral, principal, "submit", None, transition.target, None))
+    record_creation(session, principal=principal, machine=REFERRAL_MACHINE, row=referral,
+                    action=ReferralAction.SUBMIT)
     await settle_uploads(session, keys)
     await session.flush()
     return referral
@@ -246,18 +241,26 @@ async def referrals_near(session: AsyncSession, *, principal: Principal, geometr
     return [(row, float(meters_away)) for row, meters_away in (await session.execute(query)).all()]
 
 
-async def change_status(session: AsyncSession, *, principal: Principal, referral_id: str, action: str,
-                        reason: str | None = None) -> Referral:
+async def change_status(session: AsyncSession, *, principal: Principal, referral_id: str,
+                        action: ReferralAction, reason: str | None = None) -> Referral:
     referral = await get_referral(session, principal=principal, referral_id=referral_id)
-    # Lock the row so two concurrent transitions cannot both start from the same status.
-    await session.refresh(referral, with_for_update=True)
-    transition = find_transition(action, referral.status, principal.role)
-    reason = _clean_text(reason, "reason", 2000, required=transition.reason_required)
-    source = referral.status
-    referral.status = transition.target
-    session.add(_history(referral, principal, action, source, transition.target, reason))
-    await session.flush()
+    action = ReferralAction(action)
+    await apply_transition(session, principal=principal, machine=REFERRAL_MACHINE, row=referral, action=action,
+                           reason=reason)
+    if action is ReferralAction.REGISTER:
+        referral.number = await _registration_number(session, referral)
+        await session.flush()
     return referral
+
+
+async def _registration_number(session: AsyncSession, referral: Referral) -> str:
+    """The next registration number of the receiving procuratorate (the referral's jurisdiction's),
+    whoever registers it: a city prosecutor registering a district's clue uses the district's."""
+    procuratorate = await session.scalar(
+        select(Procuratorate).where(Procuratorate.jurisdiction_id == referral.jurisdiction_id))
+    return await allocate_number(session, procuratorate_id=procuratorate.id,
+                                 document_code=procuratorate.document_code,
+                                 kind=DocumentKind.REFERRAL_REGISTRATION)
 
 
 async def status_history(session: AsyncSession, *, principal: Principal, referral_ids: list[uuid.UUID]

@@ -65,6 +65,9 @@ UNLOADED = object()
 class Referral(Areal):
     id: strawberry.ID
     status: ReferralStatus
+    number: str | None = strawberry.field(
+        description="The registration number (文号) given by the receiving procuratorate, e.g. "
+                    "卫东检公益线〔2026〕3号; null until the referral is registered.")
     title: str
     # Read from the row only when asked: lists leave the long text in the database otherwise.
     facts: str = strawberry.field(resolver=lambda root: root.row.facts)
@@ -79,7 +82,7 @@ class Referral(Areal):
 
     @classmethod
     def from_model(cls, row: ReferralModel, *, agency: object = UNLOADED, evidence: object = UNLOADED) -> Referral:
-        return cls(id=strawberry.ID(str(row.id)), status=row.status, title=row.title,
+        return cls(id=strawberry.ID(str(row.id)), status=row.status, number=row.number, title=row.title,
                    address=row.address, found_on=row.found_on,
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
                    row=row, agency_row=agency, evidence_rows=evidence)

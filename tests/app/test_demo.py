@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-from app import unit_of_work
+from agencies.models import Jurisdiction, Procuratorate
+from app import clock, unit_of_work
 from app.demo import load_demo
 from app.errors import StorageUnavailable
 from evidence.models import Evidence
+from referral.flows import ReferralStatus
 from referral.models import Referral
 
 
@@ -51,3 +53,12 @@ async def test_a_load_interrupted_by_a_store_outage_is_completed_by_the_next(wor
         assert await load_demo(session, resources.store) is False
         await unit_of_work.commit(session)
     assert await counts(resources) == (3, 3)
+    async with resources.session_factory() as session:
+        codes = dict((await session.execute(select(Jurisdiction.code, Procuratorate.document_code).join(
+            Procuratorate, Procuratorate.jurisdiction_id == Jurisdiction.id))).all())
+        mining = await session.scalar(select(Referral).where(Referral.idempotency_key == "demo-mining-pit"))
+    assert {code: codes[code] for code in ("410400", "410403", "410402", "410411")} == {
+        "410400": "平顶山检", "410403": "卫东检", "410402": "新华检", "410411": "湛河检"}
+    # Registered once, by the first complete run, and numbered by the Weidong procuratorate.
+    assert mining.status is ReferralStatus.REGISTERED
+    assert mining.number == f"卫东检公益线〔{clock.today().year}〕1号"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from referral.flows import REFERRAL_TRANSITIONS, ReferralStatus
 from tests.conftest import error_codes, graphql
 
@@ -125,3 +127,20 @@ async def test_concurrent_transitions_cannot_both_start_from_the_same_status(cli
     assert sorted(outcomes) == [["INVALID_TRANSITION"]] * 29 + [["OK"]]
     history = await graphql(client, HISTORY, {"id": referral_id}, world.tokens["liaison-a"])
     assert len(history["data"]["referral"]["history"]) == 2  # submit, then exactly one of the thirty
+
+
+@pytest.mark.parametrize("user, mutation, variables", [
+    ("liaison-a", REGISTER, {}),
+    ("assessor-1", REGISTER, {}),
+    ("admin", REGISTER, {}),
+    ("prosecutor-city", WITHDRAW, {"reason": "误报"}),
+    ("assessor-1", WITHDRAW, {"reason": "误报"}),
+    ("admin", WITHDRAW, {"reason": "误报"}),
+])
+async def test_roles_outside_the_table_are_forbidden_and_change_nothing(client, world, user, mutation, variables):
+    referral_id = await submitted(client, world)
+    refused = await graphql(client, mutation, {"id": referral_id, **variables}, world.tokens[user])
+    assert error_codes(refused) == ["FORBIDDEN"]
+    after = await graphql(client, "query($id: ID!) { referral(id: $id) { status number history { action } } }",
+                          {"id": referral_id}, world.tokens["liaison-a"])
+    assert after["data"]["referral"] == {"status": "SUBMITTED", "number": None, "history": [{"action": "submit"}]}

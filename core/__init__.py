@@ -1,0 +1,1 @@
+"""What every domain package uses and none owns (see STYLE.md, "Layout")."""
