@@ -420,11 +420,17 @@ def start_stack(work_dir: Path, attempts: int = 3) -> devstack.TestStack:
     raise AssertionError("unreachable")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = datetime.now(timezone.utc)
-    # SIGTERM takes the same way out as Ctrl-C, through every finally below.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM raise at once wherever the main thread is, also inside a blocking wrk run
+    # (asyncio's own SIGINT handling would wait for the next await), and leave through every finally.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     work_dir = Path(tempfile.mkdtemp(prefix="pil-bench-"))
     os.chmod(work_dir, 0o755)  # the postgres OS user must reach its data directory inside
     log(f"work directory {work_dir}; starting PostGIS and SeaweedFS")
