@@ -41,7 +41,8 @@ from bench import load, report, world
 from bench.servers import NODE, ROOT, Server, Servers
 
 MiB = 1024 * 1024
-STEP_TIMEOUT = 600.0  # any one step but the bulk load and the upload
+STEP_TIMEOUT = 600.0  # any one step but the bulk load
+BULK_LOAD_TIMEOUT = 3600.0
 LIST_QUERY_OURS = """query($first: Int!) { referrals(first: $first) { %s edges { node {
   id title status submittedAt agency { name } evidence { id filename mediaType sizeBytes sha256 } } }
   pageInfo { hasNextPage endCursor } } }"""
@@ -84,6 +85,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=10, help="measured time per scenario")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of load before each measurement")
     parser.add_argument("--flood-rate", type=float, default=20.0, help="wrong-password logins per second")
+    parser.add_argument("--login-rate", type=float, default=4.0,
+                        help="right-password logins per second of the flooded account's owner, from another address")
     parser.add_argument("--probe-rate", type=float, default=25.0, help="requests per second measured in the flood")
     parser.add_argument("--app-env", default="production", choices=("production", "test", "development"),
                         help="PIL_ENV of our app (production: as deployed, no introspection)")
@@ -235,7 +238,9 @@ async def bench_login_flood(args, results: Results, ours: Server, w: world.World
     wrong = {"query": world.LOGIN, "variables": {"u": world.FLOOD_TARGET, "p": "wrong-password"}}
     right = {"query": world.LOGIN, "variables": {"u": world.FLOOD_TARGET, "p": world.PASSWORD}}
     attacker = asyncio.create_task(load.flood(ours.url, wrong, source="127.0.0.3", rate=args.flood_rate, stop=stop))
-    owner = asyncio.create_task(load.flood(ours.url, right, source="127.0.0.2", rate=1.0, stop=stop))
+    # The owner's logins always hash a password: they load the server even when the attacker's are
+    # turned away cheaply, as in the issue ("one client logging in 4 times a second").
+    owner = asyncio.create_task(load.flood(ours.url, right, source="127.0.0.2", rate=args.login_rate, stop=stop))
     await asyncio.sleep(2)
     try:
         flooded = await load.probe(ours.url, body, headers, rate=args.probe_rate, seconds=args.seconds)
@@ -244,11 +249,13 @@ async def bench_login_flood(args, results: Results, ours: Server, w: world.World
     attacks, owners = await attacker, await owner
     results.add(f"`me` at {args.probe_rate:g}/s, login flood", "ours", flooded)
     increase = (flooded.p95_ms / quiet.p95_ms - 1) * 100
-    results.target(f"login flood ({args.flood_rate:g} wrong/s from one address) raises p95 < 20%",
+    results.target(f"login flood ({args.flood_rate:g} wrong/s from one address, {args.login_rate:g} right/s from "
+                   "another) raises p95 < 20%",
                    f"{quiet.p95_ms:.1f} → {flooded.p95_ms:.1f} ms ({increase:+.0f}%)", increase < 20)
-    results.notes.append(f"login flood: attacker sent {attacks.sent} wrong-password logins from 127.0.0.3 "
-                         f"(answers {attacks.codes}); the account's owner logged in from 127.0.0.2 "
-                         f"{owners.succeeded} of {owners.sent} times (answers {owners.codes}).")
+    results.target("the flooded account's owner still logs in (an attacker slows only itself)",
+                   f"{owners.succeeded} of {owners.sent}", owners.sent > 0 and owners.succeeded == owners.sent)
+    results.notes.append(f"login flood: the attacker sent {attacks.sent} wrong-password logins from 127.0.0.3 "
+                         f"(answers {attacks.codes}); the account's owner, from 127.0.0.2: {owners.codes}.")
 
 
 def write_upload_file(path: Path, size: int) -> None:
@@ -301,7 +308,8 @@ async def bench_upload(args, results: Results, ours: Server, w: world.World, sta
             "-H", f"Authorization: Bearer {w.liaison_tokens[agency_id]}",
             "--form-string", f"operations={operations}",
             "--form-string", 'map={"0": ["variables.evidence.0.file"]}',
-            "-F", f"0=@{path};type=image/png;filename=large.png"], capture_output=True, text=True)
+            "-F", f"0=@{path};type=image/png;filename=large.png"], capture_output=True, text=True,
+            timeout=STEP_TIMEOUT + 30)
     finally:
         elapsed = time.perf_counter() - started
         done.set()
@@ -341,7 +349,7 @@ async def run(args, stack: devstack.TestStack, servers: Servers, work_dir: Path,
         w = await asyncio.wait_for(world.build(client, admin), STEP_TIMEOUT)
     log(f"bulk-loading {args.referrals:,} referrals")
     started = time.monotonic()
-    await world.bulk_load(dsn, w, args.referrals, log)
+    await asyncio.wait_for(world.bulk_load(dsn, w, args.referrals, log), BULK_LOAD_TIMEOUT)
     results.notes.append(f"bulk load of {args.referrals:,} referrals with evidence rows and VACUUM ANALYZE: "
                          f"{time.monotonic() - started:.0f} s")
     role_password = secrets.token_urlsafe(18)
