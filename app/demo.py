@@ -22,13 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies import service as agencies
 from agencies.models import AgencyKind, Jurisdiction, JurisdictionLevel, Procuratorate, Role, UserAccount
 from agencies.principal import Principal
-from agencies.uscc import check_character
+from agencies.uscc import check_character as uscc_check_character
 from app import unit_of_work
+from app.settings import get_settings
 from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
+from parties import identity
+from parties.protection import IdentityProtection, protection_for
+from parties.service import PartyData, PartyKind
 from referral import service as referrals
 from referral.flows import ReferralAction, ReferralStatus
+from referral.models import Harm
 
 logger = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-password-2026"
@@ -68,14 +73,22 @@ DISTRICTS = (
 def demo_uscc(district_code: str, index: int) -> str:
     # 1 (机构编制) 1 (机关), the division code, a made-up organisation code, the check character.
     first17 = f"11{district_code}MB0{district_code[-2:]}{index:04d}"
-    return first17 + check_character(first17)
+    return first17 + uscc_check_character(first17)
+
+
+# The parties of the mining referral are made up: the company's code is 9 (工商) 1 (企业), the
+# district, an organisation code no registry issued; the person's number is a well-formed one for
+# the district with a birth date and sequence chosen here.
+DEMO_COMPANY_USCC = "91410403MA9DEM0X1" + uscc_check_character("91410403MA9DEM0X1")
+DEMO_PERSON_ID_NUMBER = "41040319780615123" + identity.check_character("41040319780615123")
 
 
 def kind_slug(kind: AgencyKind) -> str:
     return kind.value.lower().replace("_", "-")
 
 
-async def load_demo(session: AsyncSession, store: EvidenceStore) -> bool:
+async def load_demo(session: AsyncSession, store: EvidenceStore,
+                    protection: IdentityProtection | None = None) -> bool:
     """Load the demo data unless it is there already; True if the accounts were created now.
 
     The accounts are committed first; the referrals follow one by one under their idempotency
@@ -84,7 +97,7 @@ async def load_demo(session: AsyncSession, store: EvidenceStore) -> bool:
     if loaded:
         await _accounts(session)
         await unit_of_work.checkpoint(session)
-    await _referrals(session, store)
+    await _referrals(session, store, protection or protection_for(get_settings().protection))
     return loaded
 
 
@@ -184,18 +197,24 @@ def _file(name: str, content: bytes, description: str) -> IncomingFile:
     return IncomingFile(source=BytesSource(name, content), description=description)
 
 
-async def _referrals(session: AsyncSession, store: EvidenceStore) -> None:
+async def _referrals(session: AsyncSession, store: EvidenceStore, protection: IdentityProtection) -> None:
     max_bytes = 10 * 1024 * 1024
     pit = mining_pit((113.385, 33.765), 1578)
     mining = await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES), store=store,
-        max_upload_bytes=max_bytes,
+        max_upload_bytes=max_bytes, protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="无证开采页岩矿造成土地和矿产资源损毁",
             facts=("专项调查中发现，某建材公司在未取得采矿许可证的情况下开采页岩 2127 万吨，"
                    "造成矿产资源损失价值 6913 万元，地表损毁 1578 亩。请检察机关依法审查。"),
             geometry=mapping(pit), address="卫东区东部山区（演示数据）", found_on=date(2023, 4, 12),
-            special_investigation="非法采矿专项整治行动", idempotency_key="demo-mining-pit"),
+            special_investigation="非法采矿专项整治行动", idempotency_key="demo-mining-pit",
+            harms=(Harm.STATE_INTERESTS, Harm.PUBLIC_INTEREST), urgent=True,
+            legal_basis="《中华人民共和国矿产资源法》第三条、第三十九条",
+            parties=(PartyData(kind=PartyKind.ENTERPRISE, name="示例建材有限公司（演示数据）",
+                               uscc=DEMO_COMPANY_USCC, role="违法行为人"),
+                     PartyData(kind=PartyKind.PERSON, name="甲某（演示数据）", id_number=DEMO_PERSON_ID_NUMBER,
+                               role="法定代表人"))),
         files=[_file("site-photo.png", tiny_png((120, 96, 70)), "现场航拍照片（演示）"),
                _file("valuation-report.pdf", tiny_pdf("Resource damage valuation report (demo)"),
                      "矿产资源损失价值鉴定报告（演示）")])
@@ -205,7 +224,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore) -> None:
     river = LineString([(113.33, 33.745), (113.36, 33.752), (113.39, 33.749), (113.42, 33.757)])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,
-        max_upload_bytes=max_bytes,
+        max_upload_bytes=max_bytes, protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="河道沿线企业超标排放污水",
             facts="水质监测显示该河段化学需氧量连续三个月超标，沿线两家企业排污口未经审批。",
@@ -214,7 +233,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore) -> None:
         files=[_file("water-sample.png", tiny_png((60, 90, 110)), "取样点照片（演示）")])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "xinhua", AgencyKind.MARKET_REGULATION), store=store,
-        max_upload_bytes=max_bytes,
+        max_upload_bytes=max_bytes, protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="FOOD_DRUG_SAFETY", title="校园周边食品店销售过期食品",
             facts="检查发现某小学周边食品店销售过期散装食品，涉及未成年人食品安全。",

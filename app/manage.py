@@ -42,13 +42,14 @@ async def ensure_bucket(settings: Settings) -> None:
 
 async def load_demo(settings: Settings) -> bool:
     from app.demo import load_demo as load
+    from parties.protection import protection_for
 
     engine = make_engine(settings.db)
     store = EvidenceStore(settings.storage)
     try:
         async with make_session_factory(engine)() as session:
             try:
-                loaded = await load(session, store)
+                loaded = await load(session, store, protection_for(settings.protection))
                 await unit_of_work.commit(session)
             except BaseException:
                 await unit_of_work.rollback(session)

@@ -6,16 +6,21 @@ production process with any of them, so a forgotten variable cannot ship a known
 
 from __future__ import annotations
 
+import base64
+import binascii
 from enum import Enum
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_TOKEN_SECRET = "dev-only-token-secret-change-me-0123456789"
 DEMO_S3_ACCESS_KEY = "pil-dev-access"
 DEMO_S3_SECRET_KEY = "pil-dev-secret-change-me"
 DEMO_DB_PASSWORD = "pil-dev-db-password"
+DEMO_PROTECT_DATA_KEY = base64.b64encode(b"pil-dev-only-data-key-change-me!").decode()
+DEMO_PROTECT_INDEX_KEY = base64.b64encode(b"pil-dev-only-index-key-change-me").decode()
+PROTECTION_KEY_BYTES = 32
 
 
 class Environment(str, Enum):
@@ -81,6 +86,30 @@ class AuthSettings(BaseSettings):
     password_hash_threads: int = 2
 
 
+class ProtectionSettings(BaseSettings):
+    """Keys for personal data at rest (parties' identity numbers), each base64 of 32 random bytes,
+    e.g. `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
+    `data_key` encrypts (AES-256-GCM); `index_key` makes the blind index exact searches use.
+    Changing either makes the stored numbers unreadable or unfindable: they are kept like the
+    database's backups, not rotated casually."""
+
+    model_config = SettingsConfigDict(env_prefix="PIL_PROTECT_")
+
+    data_key: str = DEMO_PROTECT_DATA_KEY
+    index_key: str = DEMO_PROTECT_INDEX_KEY
+
+    @field_validator("data_key", "index_key")
+    @classmethod
+    def _is_a_key(cls, value: str) -> str:
+        try:
+            key = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ValueError("must be base64") from error
+        if len(key) != PROTECTION_KEY_BYTES:
+            raise ValueError(f"must be base64 of {PROTECTION_KEY_BYTES} bytes")
+        return value
+
+
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIL_API_")
 
@@ -103,6 +132,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
 
     @property
     def is_production(self) -> bool:
@@ -121,6 +151,12 @@ class Settings(BaseSettings):
             problems.append("PIL_S3_SECRET_KEY is the demo value")
         if DEMO_DB_PASSWORD in self.db.url:
             problems.append("PIL_DB_URL carries the demo database password")
+        if self.protection.data_key == DEMO_PROTECT_DATA_KEY:
+            problems.append("PIL_PROTECT_DATA_KEY is the demo value")
+        if self.protection.index_key == DEMO_PROTECT_INDEX_KEY:
+            problems.append("PIL_PROTECT_INDEX_KEY is the demo value")
+        if self.protection.data_key == self.protection.index_key:
+            problems.append("PIL_PROTECT_DATA_KEY and PIL_PROTECT_INDEX_KEY are the same key")
         if problems:
             raise RuntimeError("refusing to start in production: " + "; ".join(problems))
 

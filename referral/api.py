@@ -12,6 +12,7 @@ from app.pagination import page_request
 from evidence import service as evidence_service
 from evidence.types import EvidenceInput, incoming_files
 from geo.types import CoordinateSystem, GeoJSON
+from parties.protection import protection_for
 from referral import service
 from referral.flows import ReferralAction
 from referral.types import UNLOADED, NearbyReferral, Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
@@ -34,7 +35,8 @@ class ReferralQuery:
         page = await service.list_referrals(session, principal=principal,
                                             filters=(filter or ReferralFilter()).to_service(), page=request,
                                             with_agency=with_agency,
-                                            with_facts=selects(info, "edges", "node", "facts"))
+                                            with_facts=selects(info, "edges", "node", "facts"),
+                                            protection=protection_for(info.context.settings.protection))
         # The page's relations are fetched for all of it here (the agencies came with the page),
         # so each row's fields resolve without waiting.
         pairs = page.items if with_agency else [(referral, UNLOADED) for referral in page.items]
@@ -70,10 +72,13 @@ class ReferralMutation:
         data = service.ReferralSubmission(
             domain_code=input.domain, title=input.title, facts=input.facts, geometry=input.geometry,
             crs=input.crs, address=input.address, found_on=input.found_on,
-            special_investigation=input.special_investigation, idempotency_key=input.idempotency_key)
+            special_investigation=input.special_investigation, idempotency_key=input.idempotency_key,
+            harms=tuple(input.harms), legal_basis=input.legal_basis, urgent=input.urgent,
+            parties=tuple(party.to_service() for party in input.parties or ()))
         referral = await service.submit_referral(
             info.context.session, principal=info.context.principal, store=info.context.store, data=data,
-            files=incoming_files(evidence), max_upload_bytes=info.context.settings.api.max_upload_bytes)
+            files=incoming_files(evidence), max_upload_bytes=info.context.settings.api.max_upload_bytes,
+            protection=protection_for(info.context.settings.protection))
         return Referral.from_model(referral)
 
     @strawberry.mutation(description="Add a referral domain, or rename or retire one (administrators).")

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, created_at_column, string_enum, uuid_pk
 from core.state_machine import StatusChangeMixin
+from parties.service import PartyKind
 from referral.enums import ReferralStatus
+
+
+class Harm(str, enum.Enum):
+    """What the unlawful act harms (国家利益 / 社会公共利益): one or both."""
+
+    STATE_INTERESTS = "STATE_INTERESTS"
+    PUBLIC_INTEREST = "PUBLIC_INTEREST"
 
 
 class ReferralDomain(Base):
@@ -51,6 +74,17 @@ class Referral(Base):
     submission_fingerprint: Mapped[str] = mapped_column(String(64))
     # The registration number (文号) the receiving procuratorate gives it, e.g. 卫东检公益线〔2026〕3号.
     number: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # Two flags rather than an array: each harm is a yes/no fact, filters and the rule "at
+    # least one" are plain column expressions.
+    harms_state_interests: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    harms_public_interest: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+    @property
+    def harms(self) -> list[Harm]:
+        return [harm for harm, flag in ((Harm.STATE_INTERESTS, self.harms_state_interests),
+                                        (Harm.PUBLIC_INTEREST, self.harms_public_interest)) if flag]
 
     # Lists are read newest first, (submitted_at, id) descending, within a scope (one agency, or
     # the jurisdictions a procuratorate sees) and often one status: each index ends with the list
@@ -63,6 +97,45 @@ class Referral(Base):
         Index("ix_referral_agency_id_submitted_at_id", "agency_id", "submitted_at", "id"),
         Index("ix_referral_jurisdiction_id_submitted_at_id", "jurisdiction_id", "submitted_at", "id"),
         Index("ix_referral_status_submitted_at_id", "status", "submitted_at", "id"),
+        CheckConstraint("harms_state_interests OR harms_public_interest", name="names_a_harm"),
+    )
+
+
+class ReferralParty(Base):
+    """A person or enterprise the referral is against (当事人). A person's identity number is
+    kept only encrypted, masked and as a blind index (parties.protection)."""
+
+    __tablename__ = "referral_party"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"))
+    position: Mapped[int] = mapped_column(Integer)  # the order they were given in
+    kind: Mapped[PartyKind] = mapped_column(string_enum(PartyKind, "party_kind"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(100))  # e.g. 违法行为人, 法定代表人
+    id_number_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    id_number_index: Mapped[str | None] = mapped_column(String(64))
+    uscc: Mapped[str | None] = mapped_column(String(18))
+
+    # Search by party runs EXISTS (… WHERE referral_id = referral.id AND <term>): each term has
+    # an index that finds the few parties matching it, and the page's referrals come from those.
+    # The name index is on lower(name) with text_pattern_ops, so one b-tree serves both an exact
+    # match and a case-insensitive prefix (LIKE 'abc%') whatever the database's collation;
+    # substring search would need pg_trgm and is not offered.
+    __table_args__ = (
+        UniqueConstraint("referral_id", "position"),
+        Index("ix_referral_party_id_number_index", "id_number_index"),
+        Index("ix_referral_party_uscc", "uscc"),
+        Index("ix_referral_party_lower_name", func.lower(name).label("lower_name"),
+              postgresql_ops={"lower_name": "text_pattern_ops"}),
+        CheckConstraint(
+            "(kind = 'PERSON' AND uscc IS NULL) OR (kind = 'ENTERPRISE' AND id_number_ciphertext IS NULL)",
+            name="identifier_fits_kind"),
+        CheckConstraint(
+            "(id_number_ciphertext IS NULL) = (id_number_masked IS NULL) "
+            "AND (id_number_ciphertext IS NULL) = (id_number_index IS NULL)",
+            name="id_number_forms_together"),
     )
 
 

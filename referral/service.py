@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -36,8 +36,18 @@ from evidence.service import (
 from evidence.storage import EvidenceStore
 from geo.filters import Near, SpatialFilter, distance_meters, spatial_conditions, within_meters
 from geo.geometry import CoordinateSystem, parse_geometry
+from parties.protection import IdentityProtection
+from parties.service import (
+    PartyData,
+    PartyKind,
+    PartySearch,
+    ProtectedParty,
+    protect_parties,
+    search_terms,
+    shown_id_number,
+)
 from referral.flows import REFERRAL_MACHINE, ReferralAction, ReferralStatus
-from referral.models import Referral, ReferralDomain, ReferralStatusChange
+from referral.models import Harm, Referral, ReferralDomain, ReferralParty, ReferralStatusChange
 
 MAX_EVIDENCE_PER_SUBMISSION = 20
 
@@ -53,6 +63,10 @@ class ReferralSubmission:
     found_on: date | None = None
     special_investigation: str | None = None
     idempotency_key: str | None = None
+    harms: tuple[Harm, ...] = (Harm.PUBLIC_INTEREST,)
+    legal_basis: str | None = None
+    urgent: bool = False
+    parties: tuple[PartyData, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,18 @@ class ReferralFilter:
     submitted_from: date | None = None
     submitted_to: date | None = None
     spatial: SpatialFilter = field(default_factory=SpatialFilter)
+    party: PartySearch | None = None
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """A party as the principal may see it: the identity number in full or masked."""
+
+    kind: PartyKind
+    name: str
+    role: str | None
+    id_number: str | None
+    uscc: str | None
 
 
 def _clean_text(value: str | None, name: str, max_length: int, *, required: bool) -> str | None:
@@ -77,15 +103,19 @@ def _clean_text(value: str | None, name: str, max_length: int, *, required: bool
     return value
 
 
-def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]]) -> str:
+def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]],
+                 parties: list[ProtectedParty]) -> str:
     """What a retry under the same idempotency key must repeat exactly: the fields as sent and
-    each file's name and SHA-256 (the same name and size with other bytes is another submission)."""
+    each file's name and SHA-256 (the same name and size with other bytes is another submission),
+    and the parties as checked (an identity number by its blind index, never in clear)."""
     payload = {
         "domain": data.domain_code, "title": data.title, "facts": data.facts,
         "geometry": data.geometry, "crs": data.crs.value, "address": data.address,
         "found_on": data.found_on.isoformat() if data.found_on else None,
         "special_investigation": data.special_investigation,
         "files": [list(digest) for digest in file_digests],
+        "harms": sorted({harm.value for harm in data.harms}), "legal_basis": data.legal_basis,
+        "urgent": data.urgent, "parties": [party.fingerprint() for party in parties],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -104,16 +134,17 @@ def _same_submission_or_conflict(existing: Referral, fingerprint: str) -> Referr
 
 async def submit_referral(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                           data: ReferralSubmission, files: list[IncomingFile],
-                          max_upload_bytes: int) -> Referral:
+                          max_upload_bytes: int, protection: IdentityProtection) -> Referral:
     transition = REFERRAL_MACHINE.transition(ReferralAction.SUBMIT, None, principal)
     idempotency_key = _clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
+    parties = protect_parties(data.parties, protection)
     if idempotency_key and (existing := await _earlier_submission(session, principal, idempotency_key)):
         # A retry: read its files only to compare them with the first submission's, with the
         # connection handed back meanwhile (nothing has been written).
         await unit_of_work.checkpoint(session)
         digests = [await digest_file(incoming, max_bytes=max_upload_bytes, field=f"evidence.{index}")
                    for index, incoming in enumerate(files)]
-        return _same_submission_or_conflict(existing, _fingerprint(data, digests))
+        return _same_submission_or_conflict(existing, _fingerprint(data, digests, parties))
 
     if len(files) > MAX_EVIDENCE_PER_SUBMISSION:
         raise ValidationFailed(f"一次最多提交{MAX_EVIDENCE_PER_SUBMISSION}个证据文件 / at most "
@@ -124,6 +155,9 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
                                field="domain")
     geometry = parse_geometry(data.geometry, data.crs)
     check_date(data.found_on, "foundOn", not_after_today=True)
+    if not data.harms:
+        raise ValidationFailed("请至少选择一项受损利益 / name at least one harm: state interests or the "
+                               "public interest", field="harms")
     agency = await session.get(Agency, principal.agency_id)
     referral = Referral(
         id=uuid.uuid4(), agency_id=agency.id, jurisdiction_id=agency.jurisdiction_id,
@@ -134,7 +168,10 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         special_investigation=_clean_text(data.special_investigation, "specialInvestigation", 200,
                                           required=False),
         status=transition.target, submitted_by_user_id=principal.user_id,
-        submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key)
+        submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key,
+        harms_state_interests=Harm.STATE_INTERESTS in data.harms,
+        harms_public_interest=Harm.PUBLIC_INTEREST in data.harms,
+        legal_basis=_clean_text(data.legal_basis, "legalBasis", 2000, required=False), urgent=data.urgent)
     for index, incoming in enumerate(files):
         check_description(incoming, field=f"evidence.{index}")
 
@@ -146,7 +183,8 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
                                      reservation=reservation, incoming=incoming, max_bytes=max_upload_bytes,
                                      field=f"evidence.{index}")
                 for index, (reservation, incoming) in enumerate(zip(reservations, files, strict=True))]
-    referral.submission_fingerprint = _fingerprint(data, [(row.filename, row.sha256) for row in evidence])
+    referral.submission_fingerprint = _fingerprint(data, [(row.filename, row.sha256) for row in evidence],
+                                                   parties)
     keys = [reservation.object_key for reservation in reservations]
     try:
         async with session.begin_nested():
@@ -161,11 +199,37 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         await abandon_uploads(session, keys)
         return _same_submission_or_conflict(existing, referral.submission_fingerprint)
     session.add_all(evidence)
+    session.add_all(_party_rows(referral, parties))
     record_creation(session, principal=principal, machine=REFERRAL_MACHINE, row=referral,
                     action=ReferralAction.SUBMIT)
     await settle_uploads(session, keys)
     await session.flush()
     return referral
+
+
+def _party_rows(referral: Referral, parties: list[ProtectedParty]) -> list[ReferralParty]:
+    return [ReferralParty(referral_id=referral.id, position=position, kind=party.kind, name=party.name,
+                          role=party.role, uscc=party.uscc, id_number_ciphertext=party.id_number_ciphertext,
+                          id_number_masked=party.id_number_masked, id_number_index=party.id_number_index)
+            for position, party in enumerate(parties)]
+
+
+def _party_condition(search: PartySearch, protection: IdentityProtection | None):
+    """EXISTS one party of the referral matching every term given, or None for an empty search.
+    The terms are parameters: the identity number only as its blind index."""
+    if protection is None:
+        raise ValueError("searching by party needs the identity protection")
+    terms = search_terms(search, protection)
+    if terms.is_empty:
+        return None
+    party = select(ReferralParty.id).where(ReferralParty.referral_id == Referral.id)
+    if terms.uscc:
+        party = party.where(ReferralParty.uscc == terms.uscc)
+    if terms.id_number_index:
+        party = party.where(ReferralParty.id_number_index == terms.id_number_index)
+    if terms.name_prefix_pattern:
+        party = party.where(func.lower(ReferralParty.name).like(terms.name_prefix_pattern))
+    return exists(party)
 
 
 def _scoped(principal: Principal) -> Select:
@@ -187,13 +251,15 @@ async def get_referral(session: AsyncSession, *, principal: Principal, referral_
 
 
 async def list_referrals(session: AsyncSession, *, principal: Principal, filters: ReferralFilter,
-                         page: PageRequest, with_agency: bool = False,
-                         with_facts: bool = True) -> Page[Referral] | Page[tuple[Referral, Agency | None]]:
+                         page: PageRequest, with_agency: bool = False, with_facts: bool = True,
+                         protection: IdentityProtection | None = None,
+                         ) -> Page[Referral] | Page[tuple[Referral, Agency | None]]:
     """One page of the referrals the principal may see, newest first.
 
     `with_agency` fetches each referral's agency in the same statement, as far as the principal
     may see it (None otherwise), and makes each item a (referral, agency) pair. Without
-    `with_facts` the long `facts` text stays in the database (reading it raises)."""
+    `with_facts` the long `facts` text stays in the database (reading it raises). A search by
+    party needs `protection` (its identity number is compared by blind index)."""
     query = _scoped(principal)
     if not with_facts:
         query = query.options(defer(Referral.facts, raiseload=True))
@@ -216,6 +282,8 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
         query = query.where(Referral.submitted_at < end_of_day(filters.submitted_to))
     for condition in spatial_conditions(Referral.geometry, filters.spatial):
         query = query.where(condition)
+    if filters.party is not None and (party := _party_condition(filters.party, protection)) is not None:
+        query = query.where(party)
     if with_agency:
         # The same rule as agencies.service.agencies_by_id: an agency the principal may not see
         # (one that moved out of a prosecutor's jurisdictions since) comes back as None.
@@ -276,6 +344,26 @@ async def status_history(session: AsyncSession, *, principal: Principal, referra
     for row in rows:
         history[row.referral_id].append(row)
     return history
+
+
+async def parties_of(session: AsyncSession, *, principal: Principal, protection: IdentityProtection,
+                     referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PartyView]]:
+    """The parties of the referrals among `referral_ids` the principal may see, in the order given,
+    each identity number in full only for prosecutors of the receiving procuratorate."""
+    rows = await session.execute(
+        select(ReferralParty, Referral.jurisdiction_id)
+        .join(Referral, Referral.id == ReferralParty.referral_id)
+        .where(ReferralParty.referral_id.in_(referral_ids),
+               visible_to(principal, agency_column=Referral.agency_id,
+                          jurisdiction_column=Referral.jurisdiction_id))
+        .order_by(ReferralParty.referral_id, ReferralParty.position))
+    parties: dict[uuid.UUID, list[PartyView]] = {referral_id: [] for referral_id in referral_ids}
+    for row, jurisdiction_id in rows:
+        parties[row.referral_id].append(PartyView(
+            kind=row.kind, name=row.name, role=row.role, uscc=row.uscc,
+            id_number=shown_id_number(principal, jurisdiction_id, ciphertext=row.id_number_ciphertext,
+                                      masked=row.id_number_masked, protection=protection)))
+    return parties
 
 
 async def domains_by_code(session: AsyncSession, codes: list[str]) -> dict[str, ReferralDomain]:

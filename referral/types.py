@@ -18,13 +18,17 @@ from evidence import service as evidence_service
 from evidence.types import Evidence
 from geo.filters import Near, SpatialFilter
 from geo.types import Areal, CoordinateSystem, GeoJSON
-from referral import flows
+from parties.protection import protection_for
+from parties.types import Party, PartyFilterInput, PartyInput
+from referral import flows, models
 from referral import service as referral_service
 from referral.models import Referral as ReferralModel
 from referral.models import ReferralDomain as ReferralDomainModel
 from referral.models import ReferralStatusChange as ReferralStatusChangeModel
 
 ReferralStatus = strawberry.enum(flows.ReferralStatus, description="Where a referral stands.")
+Harm = strawberry.enum(models.Harm, description="What is harmed: state interests (国家利益) and/or the public "
+                                                "interest (社会公共利益).")
 
 
 @strawberry.type(description="A field of public-interest litigation (公益诉讼领域).")
@@ -75,6 +79,9 @@ class Referral(Areal):
     found_on: date | None
     special_investigation: str | None
     submitted_at: datetime
+    harms: list[Harm]
+    legal_basis: str | None = strawberry.field(description="The laws and articles broken (法律依据).")
+    urgent: bool
     row: strawberry.Private[ReferralModel]
     # What a list fetched for the whole page at once; UNLOADED otherwise (loaded per object then).
     agency_row: strawberry.Private[object] = UNLOADED
@@ -85,6 +92,7 @@ class Referral(Areal):
         return cls(id=strawberry.ID(str(row.id)), status=row.status, number=row.number, title=row.title,
                    address=row.address, found_on=row.found_on,
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
+                   harms=row.harms, legal_basis=row.legal_basis, urgent=row.urgent,
                    row=row, agency_row=agency, evidence_rows=evidence)
 
     @cached_property
@@ -135,6 +143,19 @@ class Referral(Areal):
         rows = await loader(info.context, "evidence_by_referral", load, default=[]).load(self.row.id)
         return [Evidence.from_model(row) for row in rows]
 
+    @strawberry.field(description="The persons and enterprises the referral is against, in the order given.")
+    async def parties(self, info: Info) -> list[Party]:
+        principal = info.context.principal
+        protection = protection_for(info.context.settings.protection)
+
+        async def load(ids: list[uuid.UUID]) -> dict:
+            return await referral_service.parties_of(info.context.session, principal=principal,
+                                                     protection=protection, referral_ids=ids)
+
+        views = await loader(info.context, "referral_parties", load, default=[]).load(self.row.id)
+        return [Party(kind=view.kind, name=view.name, role=view.role, id_number=view.id_number, uscc=view.uscc)
+                for view in views]
+
     @strawberry.field(description="Every status change, oldest first.")
     async def history(self, info: Info) -> list[ReferralStatusChange]:
         principal = info.context.principal
@@ -161,6 +182,13 @@ class SubmitReferralInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="Send the same key when retrying: the first result is returned "
                                   "and nothing new is created.")
+    harms: list[Harm] = strawberry.field(
+        default_factory=lambda: [models.Harm.PUBLIC_INTEREST],
+        description="At least one; the public interest unless said otherwise.")
+    legal_basis: str | None = strawberry.field(default=None, description="The laws and articles broken (法律依据).")
+    urgent: bool = False
+    parties: list[PartyInput] | None = strawberry.field(
+        default=None, description="The persons and enterprises the referral is against (当事人), at most 50.")
 
 
 @strawberry.input
@@ -184,6 +212,8 @@ class ReferralFilter:
     near: NearInput | None = None
     crs: CoordinateSystem = strawberry.field(
         default=CoordinateSystem.WGS84, description="Coordinate system of the geometries in this filter.")
+    party: PartyFilterInput | None = strawberry.field(
+        default=None, description="Referrals against a party: by code, identity number or name.")
 
     def to_service(self) -> referral_service.ReferralFilter:
         return referral_service.ReferralFilter(
@@ -192,7 +222,8 @@ class ReferralFilter:
             submitted_from=self.submitted_from, submitted_to=self.submitted_to,
             spatial=SpatialFilter(
                 intersects=self.intersects, within=self.within, bbox=self.bbox, crs=self.crs,
-                near=Near(point=self.near.point, meters=self.near.meters) if self.near else None))
+                near=Near(point=self.near.point, meters=self.near.meters) if self.near else None),
+            party=self.party.to_service() if self.party else None)
 
 
 @strawberry.type(description="A referral near a geometry, with its distance on the ellipsoid.")

@@ -7,6 +7,7 @@ deployment does. No services are needed.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import stat
@@ -36,9 +37,12 @@ REQUIRED_VARIABLES = {
     "PIL_JANITOR_S3_ACCESS_KEY": "operator-janitor-access-key",
     "PIL_JANITOR_S3_SECRET_KEY": "operator-janitor-secret-key-0123456789",
     "PIL_AUTH_TOKEN_SECRET": "operator-token-secret-0123456789abcdef",
+    "PIL_PROTECT_DATA_KEY": base64.b64encode(b"operator-data-key-32-bytes-long!").decode(),
+    "PIL_PROTECT_INDEX_KEY": base64.b64encode(b"operator-index-key-32-bytes-long").decode(),
 }
 # App settings whose values are secrets: each must be a required `${VAR:?...}` reference.
-SECRET_SETTINGS = ("PIL_S3_ACCESS_KEY", "PIL_S3_SECRET_KEY", "PIL_AUTH_TOKEN_SECRET")
+SECRET_SETTINGS = ("PIL_S3_ACCESS_KEY", "PIL_S3_SECRET_KEY", "PIL_AUTH_TOKEN_SECRET", "PIL_PROTECT_DATA_KEY",
+                   "PIL_PROTECT_INDEX_KEY")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY")
 # ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:?word}, ${NAME?word}, ${NAME:+word}, ${NAME+word}
 REFERENCE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<word>[^}]*)\}"
@@ -244,7 +248,8 @@ def test_compose_refuses_to_start_without_each_secret(variable):
 
 def test_no_demo_secret_is_written_into_the_compose_file():
     text = (ROOT / "docker-compose.yml").read_text()
-    for name in ("DEMO_TOKEN_SECRET", "DEMO_S3_ACCESS_KEY", "DEMO_S3_SECRET_KEY", "DEMO_DB_PASSWORD"):
+    for name in ("DEMO_TOKEN_SECRET", "DEMO_S3_ACCESS_KEY", "DEMO_S3_SECRET_KEY", "DEMO_DB_PASSWORD",
+                 "DEMO_PROTECT_DATA_KEY", "DEMO_PROTECT_INDEX_KEY"):
         assert getattr(app_settings, name) not in text, name
 
 
@@ -258,6 +263,29 @@ def test_the_compose_environment_is_an_accepted_production_configuration(monkeyp
     settings.check_production()  # raises on a demo secret or a short signing key
     assert settings.is_production
     assert settings.storage.endpoint == "objectstore:9000"
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("PIL_PROTECT_DATA_KEY", app_settings.DEMO_PROTECT_DATA_KEY),
+    ("PIL_PROTECT_INDEX_KEY", app_settings.DEMO_PROTECT_INDEX_KEY),
+    ("PIL_PROTECT_INDEX_KEY", REQUIRED_VARIABLES["PIL_PROTECT_DATA_KEY"]),  # one key for both jobs
+])
+def test_production_refuses_demo_or_shared_protection_keys(monkeypatch, variable, value):
+    for key in list(os.environ):
+        if key.startswith("PIL_"):
+            monkeypatch.delenv(key)
+    for key, resolved_value in resolved("app").items():
+        monkeypatch.setenv(key, resolved_value)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(RuntimeError, match="PIL_PROTECT_"):
+        Settings().check_production()
+
+
+@pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"sixteen bytes!!!").decode()])
+def test_a_protection_key_must_be_base64_of_32_bytes(monkeypatch, value):
+    monkeypatch.setenv("PIL_PROTECT_DATA_KEY", value)
+    with pytest.raises(ValueError, match="base64"):
+        Settings()
 
 
 def test_only_the_app_publishes_a_port_and_it_is_the_one_the_image_exposes():

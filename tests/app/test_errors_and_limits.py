@@ -92,6 +92,8 @@ async def test_production_hides_introspection_and_graphiql(settings):
     production.auth = production.auth.model_copy(update={"token_secret": "x" * 40})
     production.storage = production.storage.model_copy(update={"access_key": "prod-key", "secret_key": "prod-secret"})
     production.db = production.db.model_copy(update={"url": settings.db.url})
+    production.protection = production.protection.model_copy(update={"data_key": "A" * 43 + "=",
+                                                                      "index_key": "B" * 43 + "="})
     application = create_app(production)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
@@ -104,6 +106,7 @@ async def test_production_hides_introspection_and_graphiql(settings):
 
 @pytest.mark.parametrize("variable, value", [
     ("PIL_AUTH_TOKEN_SECRET", None), ("PIL_S3_ACCESS_KEY", None), ("PIL_S3_SECRET_KEY", None),
+    ("PIL_PROTECT_DATA_KEY", None), ("PIL_PROTECT_INDEX_KEY", None),
 ])
 def test_production_refuses_demo_secrets(monkeypatch, variable, value):
     monkeypatch.setenv("PIL_ENV", "production")
@@ -111,6 +114,8 @@ def test_production_refuses_demo_secrets(monkeypatch, variable, value):
     monkeypatch.setenv("PIL_S3_ACCESS_KEY", "real-access")
     monkeypatch.setenv("PIL_S3_SECRET_KEY", "real-secret")
     monkeypatch.setenv("PIL_DB_URL", "postgresql+asyncpg://pil:real@db:5432/pil")
+    monkeypatch.setenv("PIL_PROTECT_DATA_KEY", "A" * 43 + "=")  # base64 of 32 bytes
+    monkeypatch.setenv("PIL_PROTECT_INDEX_KEY", "B" * 43 + "=")
     create_app(Settings())  # all real: starts
     monkeypatch.delenv(variable)
     with pytest.raises(RuntimeError, match=variable):
