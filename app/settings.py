@@ -83,7 +83,8 @@ class AuthSettings(BaseSettings):
     failed_login_window_seconds: int = 15 * 60
     # Threads hashing and verifying passwords (argon2 takes tens of milliseconds of CPU each), so
     # the event loop keeps serving other requests; small, so a login flood cannot take every core.
-    password_hash_threads: int = 2
+    # One: a burst of logins keeps one core busy at most, never the core serving everyone else.
+    password_hash_threads: int = 1
 
 
 class ProtectionSettings(BaseSettings):

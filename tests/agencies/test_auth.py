@@ -240,3 +240,21 @@ async def test_a_city_prosecutor_sees_its_districts(client, world):
     district = await graphql(client, query, token=world.tokens["prosecutor-1"])
     assert sorted(a["name"] for a in city["data"]["agencies"]) == ["机关A", "机关B", "机关C"]
     assert sorted(a["name"] for a in district["data"]["agencies"]) == ["机关A", "机关B"]
+
+
+async def test_a_password_hashed_with_older_parameters_is_rehashed_at_login(client, world, resources):
+    from argon2 import PasswordHasher
+    from sqlalchemy import text
+
+    old = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4).hash(PASSWORD)
+    async with resources.session_factory() as session:
+        await session.execute(text("UPDATE user_account SET password_hash = :h WHERE username = 'liaison-c'"),
+                              {"h": old})
+        await session.commit()
+    body = await graphql(client, LOGIN, {"username": "liaison-c", "password": PASSWORD})
+    assert body["data"]["login"]["token"]
+    async with resources.session_factory() as session:
+        new = await session.scalar(text("SELECT password_hash FROM user_account WHERE username = 'liaison-c'"))
+    assert new != old and "m=19456,t=2,p=1" in new
+    again = await graphql(client, LOGIN, {"username": "liaison-c", "password": PASSWORD})
+    assert again["data"]["login"]["token"]
