@@ -9,6 +9,11 @@ class ReferralStatus(str, enum.Enum):
     SUBMITTED = "SUBMITTED"  # 已移送，待登记
     WITHDRAWN = "WITHDRAWN"  # 已撤回
     REGISTERED = "REGISTERED"  # 已登记受理
+    RETURNED = "RETURNED"  # 退回补充材料
+    # 不予立案: the procuratorate, having evaluated a registered clue, decides it does not warrant
+    # a case (the rules of procedure call the decision 不立案). Not 不予受理: that would refuse to
+    # accept the clue at all, and registration (登记受理) has already accepted it.
+    DECLINED = "DECLINED"
 
 
 class ReferralAction(str, enum.Enum):
@@ -16,3 +21,6 @@ class ReferralAction(str, enum.Enum):
     SUBMIT = "submit"
     WITHDRAW = "withdraw"
     REGISTER = "register"
+    RETURN = "return"
+    RESUBMIT = "resubmit"
+    DECLINE = "decline"

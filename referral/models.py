@@ -21,6 +21,7 @@ from sqlalchemy import (
     Uuid,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -80,6 +81,9 @@ class Referral(Base):
     harms_public_interest: Mapped[bool] = mapped_column(Boolean, server_default=false())
     legal_basis: Mapped[str | None] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Raised by every transition and every edit: an edit names the version it was based on, and
+    # one based on an older version is refused (CONFLICT) instead of overwriting newer changes.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     @property
     def harms(self) -> list[Harm]:

@@ -17,6 +17,7 @@ from referral.flows import REFERRAL_MACHINE, ReferralAction, ReferralStatus
 from referral.models import ReferralStatusChange
 
 S, W, R = ReferralStatus.SUBMITTED, ReferralStatus.WITHDRAWN, ReferralStatus.REGISTERED
+B, D = ReferralStatus.RETURNED, ReferralStatus.DECLINED  # sent Back, Declined
 # Written out by hand, not derived from REFERRAL_TRANSITIONS: the moves that succeed, and who may
 # make each action at all. Every other combination is INVALID_TRANSITION for those roles and
 # FORBIDDEN for the rest.
@@ -24,11 +25,20 @@ ALLOWED = {
     (ReferralAction.SUBMIT, None, Role.AGENCY_LIAISON): S,
     (ReferralAction.WITHDRAW, S, Role.AGENCY_LIAISON): W,
     (ReferralAction.REGISTER, S, Role.PROSECUTOR): R,
+    (ReferralAction.RETURN, S, Role.PROSECUTOR): B,
+    (ReferralAction.RETURN, R, Role.PROSECUTOR): B,
+    (ReferralAction.RESUBMIT, B, Role.AGENCY_LIAISON): S,
+    (ReferralAction.WITHDRAW, B, Role.AGENCY_LIAISON): W,
+    (ReferralAction.DECLINE, R, Role.PROSECUTOR): D,
 }
+NEEDS_A_REASON = {ReferralAction.WITHDRAW, ReferralAction.RETURN, ReferralAction.DECLINE}
 ACTORS = {
     ReferralAction.SUBMIT: {Role.AGENCY_LIAISON},
     ReferralAction.WITHDRAW: {Role.AGENCY_LIAISON},
     ReferralAction.REGISTER: {Role.PROSECUTOR},
+    ReferralAction.RETURN: {Role.PROSECUTOR},
+    ReferralAction.RESUBMIT: {Role.AGENCY_LIAISON},
+    ReferralAction.DECLINE: {Role.PROSECUTOR},
 }
 CASES = list(itertools.product(ReferralAction, [None, *ReferralStatus], Role))
 
@@ -45,7 +55,7 @@ def test_every_combination_of_the_referral_table(action, source, role):
     elif (action, source, role) in ALLOWED:
         transition = REFERRAL_MACHINE.transition(action, source, principal(role))
         assert transition.target is ALLOWED[(action, source, role)]
-        assert transition.reason_required is (action is ReferralAction.WITHDRAW)
+        assert transition.reason_required is (action in NEEDS_A_REASON)
     else:
         with pytest.raises(InvalidTransition) as refused:
             REFERRAL_MACHINE.transition(action, source, principal(role))
@@ -55,11 +65,12 @@ def test_every_combination_of_the_referral_table(action, source, role):
 
 
 def test_the_table_covers_every_combination():
-    assert len(CASES) == 3 * 4 * 4
+    assert len(CASES) == 6 * 6 * 4
 
 
 def test_actions_keep_the_strings_the_history_has_always_recorded():
-    assert [action.value for action in ReferralAction] == ["submit", "withdraw", "register"]
+    assert [action.value for action in ReferralAction] == ["submit", "withdraw", "register", "return", "resubmit",
+                                                           "decline"]
     assert REFERRAL_MACHINE.transition("register", S, principal(Role.PROSECUTOR)).action is ReferralAction.REGISTER
 
 
