@@ -15,7 +15,15 @@ from geo.types import CoordinateSystem, GeoJSON
 from parties.protection import protection_for
 from referral import service
 from referral.flows import ReferralAction
-from referral.types import UNLOADED, NearbyReferral, Referral, ReferralDomain, ReferralFilter, SubmitReferralInput
+from referral.types import (
+    UNLOADED,
+    NearbyReferral,
+    Referral,
+    ReferralDomain,
+    ReferralFilter,
+    ResubmitReferralInput,
+    SubmitReferralInput,
+)
 
 
 @strawberry.type
@@ -88,7 +96,8 @@ class ReferralMutation:
             info.context.session, principal=info.context.principal, code=code, name_zh=name_zh,
             name_en=name_en, is_active=is_active))
 
-    @strawberry.mutation(description="The referring agency takes back a referral not yet registered.")
+    @strawberry.mutation(description="The referring agency takes back a referral not yet registered (submitted "
+                                     "or returned to it).")
     async def withdraw_referral(self, info: Info, id: strawberry.ID, reason: str) -> Referral:
         return Referral.from_model(await service.change_status(
             info.context.session, principal=info.context.principal, referral_id=id,
@@ -99,3 +108,26 @@ class ReferralMutation:
         return Referral.from_model(await service.change_status(
             info.context.session, principal=info.context.principal, referral_id=id,
             action=ReferralAction.REGISTER))
+
+    @strawberry.mutation(description="The procuratorate returns a submitted or registered referral to the "
+                                     "agency for more material (退回补充材料), saying what is needed.")
+    async def return_referral(self, info: Info, id: strawberry.ID, reason: str) -> Referral:
+        return Referral.from_model(await service.change_status(
+            info.context.session, principal=info.context.principal, referral_id=id,
+            action=ReferralAction.RETURN, reason=reason))
+
+    @strawberry.mutation(description="The referring agency edits a returned referral and sends it back. "
+                                     "`version` is the referral's version the edit was based on: an older "
+                                     "one is CONFLICT.")
+    async def resubmit_referral(self, info: Info, id: strawberry.ID, version: int,
+                                input: ResubmitReferralInput) -> Referral:
+        return Referral.from_model(await service.resubmit_referral(
+            info.context.session, principal=info.context.principal, referral_id=id, version=version,
+            edit=input.to_service(), protection=protection_for(info.context.settings.protection)))
+
+    @strawberry.mutation(description="The procuratorate decides a registered clue does not warrant a case "
+                                     "(不予立案), saying why.")
+    async def decline_referral(self, info: Info, id: strawberry.ID, reason: str) -> Referral:
+        return Referral.from_model(await service.change_status(
+            info.context.session, principal=info.context.principal, referral_id=id,
+            action=ReferralAction.DECLINE, reason=reason))

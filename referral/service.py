@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -23,6 +23,7 @@ from app.clock import check_date, end_of_day, start_of_day
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
 from core.numbering import DocumentKind, allocate_number
+from core.permissions import require
 from core.state_machine import apply_transition, record_creation
 from evidence.service import (
     IncomingFile,
@@ -313,11 +314,92 @@ async def change_status(session: AsyncSession, *, principal: Principal, referral
                         action: ReferralAction, reason: str | None = None) -> Referral:
     referral = await get_referral(session, principal=principal, referral_id=referral_id)
     action = ReferralAction(action)
+    await _transition(session, principal, referral, action, reason)
+    # A referral returned after registration and registered again keeps its first number.
+    if action is ReferralAction.REGISTER and referral.number is None:
+        referral.number = await _registration_number(session, referral)
+    await session.flush()
+    return referral
+
+
+async def _transition(session: AsyncSession, principal: Principal, referral: Referral, action: ReferralAction,
+                      reason: str | None = None) -> None:
     await apply_transition(session, principal=principal, machine=REFERRAL_MACHINE, row=referral, action=action,
                            reason=reason)
-    if action is ReferralAction.REGISTER:
-        referral.number = await _registration_number(session, referral)
-        await session.flush()
+    referral.version += 1
+
+
+@dataclass(frozen=True)
+class ReferralEdit:
+    """What a resubmission changes: each field left None stays as it was; `parties`, when given,
+    replaces the whole list. Evidence is not edited here (it is added by its own operations)."""
+
+    title: str | None = None
+    facts: str | None = None
+    address: str | None = None
+    geometry: object | None = None
+    crs: CoordinateSystem = CoordinateSystem.WGS84
+    found_on: date | None = None
+    legal_basis: str | None = None
+    urgent: bool | None = None
+    harms: tuple[Harm, ...] | None = None
+    parties: tuple[PartyData, ...] | None = None
+
+
+def _checked_harms(harms: tuple[Harm, ...]) -> tuple[Harm, ...]:
+    if not harms:
+        raise ValidationFailed("请至少选择一项受损利益 / name at least one harm: state interests or the "
+                               "public interest", field="harms")
+    return harms
+
+
+def _edited_columns(edit: ReferralEdit) -> dict[str, object]:
+    """The columns an edit sets, checked as a submission's are."""
+    columns: dict[str, object] = {}
+    if edit.title is not None:
+        columns["title"] = _clean_text(edit.title, "title", 200, required=True)
+    if edit.facts is not None:
+        columns["facts"] = _clean_text(edit.facts, "facts", 20000, required=True)
+    if edit.address is not None:
+        columns["address"] = _clean_text(edit.address, "address", 300, required=False)
+    if edit.geometry is not None:
+        columns["geometry"] = from_shape(parse_geometry(edit.geometry, edit.crs), srid=4326)
+    if edit.found_on is not None:
+        columns["found_on"] = check_date(edit.found_on, "foundOn", not_after_today=True)
+    if edit.legal_basis is not None:
+        columns["legal_basis"] = _clean_text(edit.legal_basis, "legalBasis", 2000, required=False)
+    if edit.urgent is not None:
+        columns["urgent"] = edit.urgent
+    if edit.harms is not None:
+        harms = _checked_harms(edit.harms)
+        columns["harms_state_interests"] = Harm.STATE_INTERESTS in harms
+        columns["harms_public_interest"] = Harm.PUBLIC_INTEREST in harms
+    return columns
+
+
+async def resubmit_referral(session: AsyncSession, *, principal: Principal, referral_id: str, version: int,
+                            edit: ReferralEdit, protection: IdentityProtection) -> Referral:
+    """The referring agency edits a returned referral and sends it back (RETURNED → SUBMITTED).
+    `version` is the version the edit was based on: any other is CONFLICT, and nothing changes."""
+    referral = await get_referral(session, principal=principal, referral_id=referral_id)
+    require(principal, *REFERRAL_MACHINE.roles_for(ReferralAction.RESUBMIT))
+    # Compared under the row lock: of two edits based on the same version, the second waits for
+    # the first to commit and then sees the version it raised.
+    await session.refresh(referral, with_for_update=True)
+    if referral.version != version:
+        raise Conflict(f"线索已被修改，请基于最新版本（{referral.version}）重新编辑 / the referral has "
+                       f"changed since version {version}; it is now at version {referral.version}",
+                       field="version")
+    REFERRAL_MACHINE.transition(ReferralAction.RESUBMIT, referral.status, principal)
+    columns = _edited_columns(edit)
+    parties = protect_parties(edit.parties, protection) if edit.parties is not None else None
+    await _transition(session, principal, referral, ReferralAction.RESUBMIT)
+    for name, value in columns.items():
+        setattr(referral, name, value)
+    if parties is not None:
+        await session.execute(delete(ReferralParty).where(ReferralParty.referral_id == referral.id))
+        session.add_all(_party_rows(referral, parties))
+    await session.flush()
     return referral
 
 

@@ -82,6 +82,9 @@ class Referral(Areal):
     harms: list[Harm]
     legal_basis: str | None = strawberry.field(description="The laws and articles broken (法律依据).")
     urgent: bool
+    version: int = strawberry.field(
+        description="Raised by every status change and edit; `resubmitReferral` names the version it "
+                    "was based on.")
     row: strawberry.Private[ReferralModel]
     # What a list fetched for the whole page at once; UNLOADED otherwise (loaded per object then).
     agency_row: strawberry.Private[object] = UNLOADED
@@ -93,7 +96,7 @@ class Referral(Areal):
                    address=row.address, found_on=row.found_on,
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
                    harms=row.harms, legal_basis=row.legal_basis, urgent=row.urgent,
-                   row=row, agency_row=agency, evidence_rows=evidence)
+                   version=row.version, row=row, agency_row=agency, evidence_rows=evidence)
 
     @cached_property
     def _shape(self) -> BaseGeometry:
@@ -156,16 +159,28 @@ class Referral(Areal):
         return [Party(kind=view.kind, name=view.name, role=view.role, id_number=view.id_number, uscc=view.uscc)
                 for view in views]
 
-    @strawberry.field(description="Every status change, oldest first.")
-    async def history(self, info: Info) -> list[ReferralStatusChange]:
+    async def _history_rows(self, info: Info) -> list[ReferralStatusChangeModel]:
+        # One loader for history and outcomeReason: asking for both costs one query per page.
         principal = info.context.principal
 
         async def load(ids: list[uuid.UUID]) -> dict:
             return await referral_service.status_history(info.context.session, principal=principal,
                                                          referral_ids=ids)
 
-        rows = await loader(info.context, "referral_history", load, default=[]).load(self.row.id)
-        return [ReferralStatusChange.from_model(row) for row in rows]
+        return await loader(info.context, "referral_history", load, default=[]).load(self.row.id)
+
+    @strawberry.field(description="Every status change, oldest first.")
+    async def history(self, info: Info) -> list[ReferralStatusChange]:
+        return [ReferralStatusChange.from_model(row) for row in await self._history_rows(info)]
+
+    @strawberry.field(description="Why the procuratorate returned or declined the referral, while it is "
+                                  "returned or declined; null in every other status.")
+    async def outcome_reason(self, info: Info) -> str | None:
+        if self.row.status not in (flows.ReferralStatus.RETURNED, flows.ReferralStatus.DECLINED):
+            return None
+        decisions = [row for row in await self._history_rows(info)
+                     if row.action in (flows.ReferralAction.RETURN.value, flows.ReferralAction.DECLINE.value)]
+        return decisions[-1].reason if decisions else None
 
 
 @strawberry.input
@@ -189,6 +204,30 @@ class SubmitReferralInput:
     urgent: bool = False
     parties: list[PartyInput] | None = strawberry.field(
         default=None, description="The persons and enterprises the referral is against (当事人), at most 50.")
+
+
+@strawberry.input(description="What a resubmission changes: a field left out (or null) stays as it was; "
+                              "`parties`, when given, replaces the whole list. Evidence stays as it was.")
+class ResubmitReferralInput:
+    title: str | None = None
+    facts: str | None = None
+    geometry: GeoJSON | None = None
+    crs: CoordinateSystem = strawberry.field(default=CoordinateSystem.WGS84,
+                                             description="Coordinate system of `geometry`.")
+    address: str | None = None
+    found_on: date | None = None
+    harms: list[Harm] | None = strawberry.field(default=None, description="At least one, when given.")
+    legal_basis: str | None = strawberry.field(default=None, description="The laws and articles broken (法律依据).")
+    urgent: bool | None = None
+    parties: list[PartyInput] | None = strawberry.field(
+        default=None, description="The persons and enterprises the referral is against (当事人), at most 50.")
+
+    def to_service(self) -> referral_service.ReferralEdit:
+        return referral_service.ReferralEdit(
+            title=self.title, facts=self.facts, geometry=self.geometry, crs=self.crs, address=self.address,
+            found_on=self.found_on, legal_basis=self.legal_basis, urgent=self.urgent,
+            harms=tuple(self.harms) if self.harms is not None else None,
+            parties=tuple(party.to_service() for party in self.parties) if self.parties is not None else None)
 
 
 @strawberry.input
