@@ -99,6 +99,10 @@ _EARLIER_SUBMISSION = select(Referral).where(Referral.agency_id == bindparam("ag
 _DOMAIN_AND_AGENCY = select(
     select(ReferralDomain.is_active).where(ReferralDomain.code == bindparam("domain_code")).scalar_subquery(),
     select(Agency.jurisdiction_id).where(Agency.id == bindparam("agency_id")).scalar_subquery())
+# Its values come as parameters (building the statement with them costs more than sending it).
+_INSERT_REFERRAL = (insert(Referral.__table__)
+                    .on_conflict_do_nothing(index_elements=[Referral.agency_id, Referral.idempotency_key])
+                    .returning(Referral.id))
 
 
 async def _earlier_submission(session: AsyncSession, principal: Principal, key: str) -> Referral | None:
@@ -163,10 +167,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     # of work's bookkeeping fewer. The object stays outside the session, fully populated.
     referral.submitted_at = utcnow()
     inserted = await session.scalar(
-        insert(Referral)
-        .values({column.key: getattr(referral, column.key) for column in Referral.__table__.c})
-        .on_conflict_do_nothing(index_elements=[Referral.agency_id, Referral.idempotency_key])
-        .returning(Referral.id))
+        _INSERT_REFERRAL, {column.key: getattr(referral, column.key) for column in Referral.__table__.c})
     if inserted is None:
         # A concurrent retry with the same idempotency key committed first: answer with its
         # result, and leave this attempt's objects to the janitor.
