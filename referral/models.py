@@ -38,6 +38,12 @@ class Harm(str, enum.Enum):
     PUBLIC_INTEREST = "PUBLIC_INTEREST"
 
 
+def harms_of(referral) -> list[Harm]:
+    """The harms of a referral, from its ORM object or a plain row of its columns (lists read rows)."""
+    return [harm for harm, flag in ((Harm.STATE_INTERESTS, referral.harms_state_interests),
+                                    (Harm.PUBLIC_INTEREST, referral.harms_public_interest)) if flag]
+
+
 class ReferralDomain(Base):
     """A field of public-interest litigation (生态环境和资源保护, 食品药品安全, …).
 
@@ -87,8 +93,7 @@ class Referral(Base):
 
     @property
     def harms(self) -> list[Harm]:
-        return [harm for harm, flag in ((Harm.STATE_INTERESTS, self.harms_state_interests),
-                                        (Harm.PUBLIC_INTEREST, self.harms_public_interest)) if flag]
+        return harms_of(self)
 
     # Lists are read newest first, (submitted_at, id) descending, within a scope (one agency, or
     # the jurisdictions a procuratorate sees) and often one status: each index ends with the list

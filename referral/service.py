@@ -6,20 +6,21 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Select, and_, delete, exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Bundle
 
 from agencies.models import Agency, Jurisdiction, Procuratorate, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from app import unit_of_work
 from app.clock import check_date, end_of_day, start_of_day
+from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.pagination import Page, PageRequest, paginate
 from core.numbering import DocumentKind, allocate_number
@@ -121,9 +122,22 @@ def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]],
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# Statements run on every submission, built once with parameters: building an ORM statement costs
+# more CPU per request than PostgreSQL spends running it.
+_EARLIER_SUBMISSION = select(Referral).where(Referral.agency_id == bindparam("agency_id"),
+                                             Referral.idempotency_key == bindparam("key"))
+# The domain's state and the submitting agency's jurisdiction in one round trip.
+_DOMAIN_AND_AGENCY = select(
+    select(ReferralDomain.is_active).where(ReferralDomain.code == bindparam("domain_code")).scalar_subquery(),
+    select(Agency.jurisdiction_id).where(Agency.id == bindparam("agency_id")).scalar_subquery())
+# Its values come as parameters (building the statement with them costs more than sending it).
+_INSERT_REFERRAL = (insert(Referral.__table__)
+                    .on_conflict_do_nothing(index_elements=[Referral.agency_id, Referral.idempotency_key])
+                    .returning(Referral.id))
+
+
 async def _earlier_submission(session: AsyncSession, principal: Principal, key: str) -> Referral | None:
-    return await session.scalar(select(Referral).where(
-        Referral.agency_id == principal.agency_id, Referral.idempotency_key == key))
+    return await session.scalar(_EARLIER_SUBMISSION, {"agency_id": principal.agency_id, "key": key})
 
 
 def _same_submission_or_conflict(existing: Referral, fingerprint: str) -> Referral:
@@ -150,8 +164,9 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     if len(files) > MAX_EVIDENCE_PER_SUBMISSION:
         raise ValidationFailed(f"一次最多提交{MAX_EVIDENCE_PER_SUBMISSION}个证据文件 / at most "
                                f"{MAX_EVIDENCE_PER_SUBMISSION} files per submission", field="evidence")
-    domain = await session.get(ReferralDomain, data.domain_code)
-    if domain is None or not domain.is_active:
+    domain_is_active, jurisdiction_id = (await session.execute(
+        _DOMAIN_AND_AGENCY, {"domain_code": data.domain_code, "agency_id": principal.agency_id})).one()
+    if not domain_is_active:  # None: no such domain
         raise ValidationFailed(f"未知的线索领域 {data.domain_code} / unknown domain {data.domain_code}",
                                field="domain")
     geometry = parse_geometry(data.geometry, data.crs)
@@ -159,10 +174,9 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     if not data.harms:
         raise ValidationFailed("请至少选择一项受损利益 / name at least one harm: state interests or the "
                                "public interest", field="harms")
-    agency = await session.get(Agency, principal.agency_id)
     referral = Referral(
-        id=uuid.uuid4(), agency_id=agency.id, jurisdiction_id=agency.jurisdiction_id,
-        domain_code=domain.code, title=_clean_text(data.title, "title", 200, required=True),
+        id=uuid.uuid4(), agency_id=principal.agency_id, jurisdiction_id=jurisdiction_id,
+        domain_code=data.domain_code, title=_clean_text(data.title, "title", 200, required=True),
         facts=_clean_text(data.facts, "facts", 20000, required=True),
         address=_clean_text(data.address, "address", 300, required=False),
         geometry=from_shape(geometry, srid=4326), found_on=data.found_on,
@@ -172,7 +186,8 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key,
         harms_state_interests=Harm.STATE_INTERESTS in data.harms,
         harms_public_interest=Harm.PUBLIC_INTEREST in data.harms,
-        legal_basis=_clean_text(data.legal_basis, "legalBasis", 2000, required=False), urgent=data.urgent)
+        legal_basis=_clean_text(data.legal_basis, "legalBasis", 2000, required=False), urgent=data.urgent,
+        version=1)
     for index, incoming in enumerate(files):
         check_description(incoming, field=f"evidence.{index}")
 
@@ -187,16 +202,17 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     referral.submission_fingerprint = _fingerprint(data, [(row.filename, row.sha256) for row in evidence],
                                                    parties)
     keys = [reservation.object_key for reservation in reservations]
-    try:
-        async with session.begin_nested():
-            session.add(referral)
-            await session.flush()
-    except IntegrityError:
+    # A plain INSERT … ON CONFLICT DO NOTHING rather than an ORM flush inside a savepoint: the
+    # same outcome for a concurrent retry with two round trips (SAVEPOINT, RELEASE) and the unit
+    # of work's bookkeeping fewer. The object stays outside the session, fully populated.
+    referral.submitted_at = utcnow()
+    inserted = await session.scalar(
+        _INSERT_REFERRAL, {column.key: value for column in Referral.__table__.c
+                           if (value := getattr(referral, column.key)) is not None})
+    if inserted is None:
         # A concurrent retry with the same idempotency key committed first: answer with its
         # result, and leave this attempt's objects to the janitor.
-        existing = await _earlier_submission(session, principal, idempotency_key) if idempotency_key else None
-        if existing is None:
-            raise
+        existing = await _earlier_submission(session, principal, idempotency_key)
         await abandon_uploads(session, keys)
         return _same_submission_or_conflict(existing, referral.submission_fingerprint)
     session.add_all(evidence)
@@ -257,13 +273,15 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
                          ) -> Page[Referral] | Page[tuple[Referral, Agency | None]]:
     """One page of the referrals the principal may see, newest first.
 
+    The items are rows with the referral table's columns (read-only, not ORM objects: building
+    and tracking an ORM instance per row cost more than the rest of the query's Python work).
     `with_agency` fetches each referral's agency in the same statement, as far as the principal
     may see it (None otherwise), and makes each item a (referral, agency) pair. Without
-    `with_facts` the long `facts` text stays in the database (reading it raises). A search by
-    party needs `protection` (its identity number is compared by blind index)."""
-    query = _scoped(principal)
-    if not with_facts:
-        query = query.options(defer(Referral.facts, raiseload=True))
+    `with_facts` the long `facts` text stays in the database (the rows have no `facts`). A search
+    by party needs `protection` (its identity number is compared by blind index)."""
+    columns = [column for column in Referral.__table__.c if with_facts or column.key != "facts"]
+    query = select(Bundle("referral", *columns)).where(
+        visible_to(principal, agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id))
     if filters.statuses:
         query = query.where(Referral.status.in_(filters.statuses))
     if filters.domain_codes:
@@ -288,11 +306,15 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
     if with_agency:
         # The same rule as agencies.service.agencies_by_id: an agency the principal may not see
         # (one that moved out of a prosecutor's jurisdictions since) comes back as None.
-        query = query.add_columns(Agency).outerjoin(Agency, and_(
-            Agency.id == Referral.agency_id,
-            visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id)))
-    return await paginate(session, query, at_column=Referral.submitted_at, id_column=Referral.id,
-                          request=page)
+        query = query.add_columns(Bundle("agency", *Agency.__table__.c)).select_from(Referral).outerjoin(
+            Agency, and_(Agency.id == Referral.agency_id,
+                         visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id)))
+    result = await paginate(session, query, at_column=Referral.submitted_at, id_column=Referral.id,
+                            request=page)
+    if with_agency:  # the outer join's miss is a row of nulls
+        result = replace(result, items=[(referral, agency if agency.id is not None else None)
+                                        for referral, agency in result.items])
+    return result
 
 
 MAX_NEAR_RESULTS = 50

@@ -25,6 +25,7 @@ from referral import service as referral_service
 from referral.models import Referral as ReferralModel
 from referral.models import ReferralDomain as ReferralDomainModel
 from referral.models import ReferralStatusChange as ReferralStatusChangeModel
+from referral.models import harms_of
 
 ReferralStatus = strawberry.enum(flows.ReferralStatus, description="Where a referral stands.")
 Harm = strawberry.enum(models.Harm, description="What is harmed: state interests (国家利益) and/or the public "
@@ -95,7 +96,7 @@ class Referral(Areal):
         return cls(id=strawberry.ID(str(row.id)), status=row.status, number=row.number, title=row.title,
                    address=row.address, found_on=row.found_on,
                    special_investigation=row.special_investigation, submitted_at=row.submitted_at,
-                   harms=row.harms, legal_basis=row.legal_basis, urgent=row.urgent,
+                   harms=harms_of(row), legal_basis=row.legal_basis, urgent=row.urgent,
                    version=row.version, row=row, agency_row=agency, evidence_rows=evidence)
 
     @cached_property

@@ -163,3 +163,20 @@ async def test_facts_of_a_listed_referral_can_still_be_asked_for_in_the_same_req
                                      referral(id: $id) { facts } }""", {"id": referral_id}, token)
     assert "errors" not in body, body
     assert body["data"]["referral"]["facts"] == "事实。" * 200
+
+
+ALL_FIELDS = """id status number version title facts address foundOn specialInvestigation submittedAt
+  harms legalBasis urgent outcomeReason areaMu areaHectares areaSquareMeters geometry
+  domain { code } agency { name } jurisdiction { code }
+  evidence { filename sha256 } parties { kind name idNumber uscc } history { action toStatus }"""
+
+
+async def test_a_listed_referral_answers_every_field_as_it_does_by_id(client, world, several):
+    """Lists read plain rows, single lookups ORM objects: both must give the same answers."""
+    token = world.tokens["prosecutor-1"]
+    listed = await graphql(client, "{ referrals { edges { node { %s } } } }" % ALL_FIELDS, {}, token)
+    assert "errors" not in listed, listed
+    for edge in listed["data"]["referrals"]["edges"]:
+        single = await graphql(client, "query($id: ID!) { referral(id: $id) { %s } }" % ALL_FIELDS,
+                               {"id": edge["node"]["id"]}, token)
+        assert single["data"]["referral"] == edge["node"]

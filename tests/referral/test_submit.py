@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -255,6 +256,44 @@ async def test_retry_with_idempotency_key_returns_the_first_result(client, world
     other = await submit_with_files(client, world.tokens["liaison-b"], [("a.png", PNG, "image/png")],
                                     idempotencyKey="k-1")
     assert other["data"]["submitReferral"]["id"] != first["data"]["submitReferral"]["id"]
+
+
+@pytest.mark.parametrize("same_submission", [True, False])
+async def test_a_retry_racing_the_first_attempt_gets_its_result_or_conflict(client, world, resources,
+                                                                             same_submission):
+    """The first attempt commits while the retry is writing (after the retry looked for it): the
+    retry waits on the key's unique index and then answers like any retry."""
+    token = world.tokens["liaison-a"]
+    template = await graphql(client, SUBMIT, {"input": referral_input(idempotencyKey="k-template")}, token)
+    template_id = template["data"]["submitReferral"]["id"]
+    columns = [column.name for column in Referral.__table__.c if column.name not in ("id", "idempotency_key")]
+    async with resources.session_factory() as first_attempt:
+        # The first attempt, written but not yet committed: what the retry's lookup cannot see.
+        first_id = await first_attempt.scalar(text(
+            f"INSERT INTO referral (id, idempotency_key, {', '.join(columns)}) "
+            f"SELECT gen_random_uuid(), 'k-race', {', '.join(columns)} FROM referral WHERE id = :id "
+            "RETURNING id"), {"id": template_id})
+        retry = asyncio.create_task(graphql(client, SUBMIT, {"input": referral_input(
+            idempotencyKey="k-race", **({} if same_submission else {"title": "另一件事"}))}, token))
+        async with resources.session_factory() as observer:
+            for _ in range(500):
+                waiting = await observer.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'INSERT INTO referral %'"))
+                await observer.rollback()  # the activity view is read once per transaction
+                if waiting or retry.done():
+                    break
+                await asyncio.sleep(0.01)
+        assert waiting == 1, "the retry should be waiting on the first attempt's key"
+        await first_attempt.commit()
+    body = await retry
+    if same_submission:
+        assert body["data"]["submitReferral"]["id"] == str(first_id)
+    else:
+        assert error_codes(body) == ["CONFLICT"]
+    async with resources.session_factory() as session:
+        keys = (await session.scalars(select(Referral.idempotency_key).order_by(Referral.idempotency_key))).all()
+    assert keys == ["k-race", "k-template"]
 
 
 async def test_a_file_larger_than_one_store_part_goes_up_in_parts_intact(client, world, resources):
