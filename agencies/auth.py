@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.models import ApiKey, Jurisdiction, Procuratorate, Role, UserAccount
 from agencies.principal import Principal
 from agencies.throttle import LoginThrottle
-from app.errors import Unauthenticated
 from app.settings import AuthSettings, get_settings
+from core.errors import Unauthenticated
 
 API_KEY_PREFIX = "pilk"
 # OWASP's recommended minimum for Argon2id (19 MiB, 2 passes, 1 lane): about 20 ms of one core.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from strawberry.types import Info
 
 from agencies import service
-from app.loaders import loader
+from core.loaders import loader
 
 
 def jurisdiction_loader(info: Info):

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, created_at_column, string_enum, uuid_pk
+from core.db import Base, created_at_column, string_enum, uuid_pk
 
 
 class Role(str, enum.Enum):

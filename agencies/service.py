@@ -26,8 +26,9 @@ from agencies.models import (
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from agencies.uscc import uscc_problem
-from app.db import utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.text import clean_text
 from geo.geometry import AREAL_TYPES, CoordinateSystem, parse_geometry
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -43,16 +44,6 @@ def require_user(principal: Principal) -> None:
     """Account management is for people; an agency's API key only submits and reads referrals."""
     if principal.is_api_key:
         raise Forbidden("API 密钥不能执行此操作 / an API key cannot do this")
-
-
-def _required_text(value: str, field: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed(f"{field} 不能为空 / {field} is required", field=field)
-    if len(value) > max_length:
-        raise ValidationFailed(f"{field} 过长 / {field} is longer than {max_length} characters",
-                               field=field)
-    return value
 
 
 def _parse_id(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -115,12 +106,12 @@ async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
     if boundary.geom_type == "Polygon":
         boundary = MultiPolygon([boundary])
     jurisdiction = Jurisdiction(
-        code=data.code, name=_required_text(data.name, "name", 100), level=data.level,
+        code=data.code, name=clean_text(data.name, "name", 100, required=True), level=data.level,
         parent_id=parent.id if parent else None, boundary=from_shape(boundary, srid=4326))
     session.add(jurisdiction)
     await _flush_unique(session, f"行政区划 {data.code}")
     document_code = _document_code(data.procuratorate_code, jurisdiction.name)
-    session.add(Procuratorate(name=_required_text(data.procuratorate_name, "procuratorateName", 100),
+    session.add(Procuratorate(name=clean_text(data.procuratorate_name, "procuratorateName", 100, required=True),
                               jurisdiction_id=jurisdiction.id, document_code=document_code))
     await _flush_unique(session, f"检察院代字 {document_code}", field="procuratorateCode")
     return jurisdiction
@@ -225,7 +216,7 @@ async def create_agency(session: AsyncSession, *, principal: Principal, name: st
     if problem := uscc_problem(uscc):
         raise ValidationFailed(problem, field="uscc")
     jurisdiction = await get_jurisdiction_by_code(session, jurisdiction_code)
-    agency = Agency(name=_required_text(name, "name", 200), kind=kind, uscc=uscc,
+    agency = Agency(name=clean_text(name, "name", 200, required=True), kind=kind, uscc=uscc,
                     jurisdiction_id=jurisdiction.id)
     session.add(agency)
     await _flush_unique(session, f"统一社会信用代码 {uscc}")
@@ -253,7 +244,7 @@ async def create_user(session: AsyncSession, *, principal: Principal, data: NewU
         raise ValidationFailed("用户名为3-64位小写字母、数字或 . _ - / username: 3-64 of a-z 0-9 . _ -",
                                field="username")
     _check_password(data.password, field="password")
-    user = UserAccount(username=username, display_name=_required_text(data.display_name, "displayName", 100),
+    user = UserAccount(username=username, display_name=clean_text(data.display_name, "displayName", 100, required=True),
                        password_hash=await hash_password(data.password), role=data.role)
     if data.role is Role.AGENCY_LIAISON:
         user.agency_id = await _required_reference(session, Agency, data.agency_id, "agencyId")
@@ -342,7 +333,7 @@ async def issue_api_key(session: AsyncSession, *, principal: Principal, agency_i
     require_role(principal, Role.ADMIN, Role.AGENCY_LIAISON)
     agency = await get_agency(session, principal=principal, agency_id=agency_id)
     prefix, secret_hash, plaintext = new_api_key()
-    key = ApiKey(agency_id=agency.id, name=_required_text(name, "name", 100), prefix=prefix,
+    key = ApiKey(agency_id=agency.id, name=clean_text(name, "name", 100, required=True), prefix=prefix,
                  secret_hash=secret_hash, created_by_user_id=principal.user_id)
     session.add(key)
     await session.flush()

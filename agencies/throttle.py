@@ -21,8 +21,8 @@ from sqlalchemy import Integer, Interval, String, bindparam, delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agencies.models import FailedLogin
-from app.errors import RateLimited
 from app.settings import AuthSettings
+from core.errors import RateLimited
 
 _KEY_LENGTH = 64  # the columns' width; no real username is longer
 # The first key of the throttle's advisory locks, apart from any other use of them.

@@ -16,10 +16,10 @@ from strawberry.fastapi import BaseContext
 from agencies.auth import principal_from_bearer
 from agencies.principal import Principal
 from agencies.throttle import LoginThrottle
-from app import unit_of_work
-from app.db import database_unreachable
-from app.errors import AppError, DatabaseUnavailable, Unauthenticated
 from app.settings import Settings
+from core import unit_of_work
+from core.db import database_unreachable
+from core.errors import AppError, DatabaseUnavailable, Unauthenticated
 from evidence.storage import EvidenceStore
 
 

@@ -23,8 +23,8 @@ from agencies import service as agencies
 from agencies.models import AgencyKind, Jurisdiction, JurisdictionLevel, Procuratorate, Role, UserAccount
 from agencies.principal import Principal
 from agencies.uscc import check_character as uscc_check_character
-from app import unit_of_work
 from app.settings import get_settings
+from core import unit_of_work
 from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2

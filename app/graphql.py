@@ -21,14 +21,14 @@ from strawberry.tools import merge_types
 from strawberry.types.unset import UNSET
 
 from agencies.api import AgencyMutation, AgencyQuery
-from app import unit_of_work
-from app.db import database_unreachable
-from app.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from app.graphiql import local_graphiql_html
 from app.http import error_response
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.multipart import MultipartBody
 from app.settings import ApiSettings
+from core import unit_of_work
+from core.db import database_unreachable
+from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from geo.types import SCALARS
 from referral.api import ReferralMutation, ReferralQuery
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION

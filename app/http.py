@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from sqlalchemy import text
 from starlette.concurrency import iterate_in_threadpool
 
-from app import unit_of_work
 from app.context import Resources, authenticate_request
-from app.db import database_unreachable
-from app.errors import AppError, DatabaseUnavailable, Unauthenticated
+from core import unit_of_work
+from core.db import database_unreachable
+from core.errors import AppError, DatabaseUnavailable, Unauthenticated
 from evidence.service import open_evidence_content
 
 logger = logging.getLogger(__name__)

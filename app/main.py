@@ -13,13 +13,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agencies.throttle import LoginThrottle
 from app.context import Resources, get_context
-from app.db import database_unreachable, make_engine, make_session_factory
-from app.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
 from app.graphiql import assets_router as graphiql_assets_router
 from app.graphql import INTERNAL_MESSAGE, PlatformRouter, build_schema
 from app.http import error_response
 from app.http import router as http_router
 from app.settings import ApiSettings, Settings, get_settings
+from core.db import database_unreachable, make_engine, make_session_factory
+from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
 from evidence.storage import EvidenceStore
 
 logger = logging.getLogger("app.main")

@@ -15,9 +15,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app import unit_of_work
-from app.db import make_engine, make_session_factory
 from app.settings import Settings, get_settings
+from core import unit_of_work
+from core.db import make_engine, make_session_factory
 from evidence.storage import EvidenceStore
 
 ROOT = Path(__file__).resolve().parent.parent

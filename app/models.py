@@ -1,8 +1,8 @@
 """Every domain's tables, imported once so the metadata is complete (for Alembic and tests)."""
 
 from agencies import models as agencies_models  # noqa: F401
-from app.db import Base
 from core import numbering as core_numbering  # noqa: F401
+from core.db import Base
 from evidence import models as evidence_models  # noqa: F401
 from referral import models as referral_models  # noqa: F401
 

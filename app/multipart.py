@@ -22,7 +22,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from app.errors import BodyOverLimit, PayloadTooLarge, ValidationFailed
+from core.errors import BodyOverLimit, PayloadTooLarge, ValidationFailed
 
 # The most of one network chunk handed to the parser (and so copied) at a time: a client or
 # server that delivers the body in huge chunks must not make the parser copy them whole.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import secrets
@@ -100,6 +101,9 @@ def app_env(stack: devstack.TestStack, upload_bytes: int, environment: str) -> d
     return {**os.environ, **stack.env,
             # Production by default: no GraphiQL or introspection, demo secrets refused, as deployed.
             "PIL_ENV": environment, "PIL_AUTH_TOKEN_SECRET": secrets.token_urlsafe(48), "PIL_LOG_LEVEL": "WARNING",
+            # Fresh keys for parties' identity numbers (production refuses the demo ones).
+            "PIL_PROTECT_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "PIL_PROTECT_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "PIL_API_MAX_UPLOAD_BYTES": str(upload_bytes + 16 * MiB),
             "PIL_API_MAX_REQUEST_BYTES": str(upload_bytes + 32 * MiB)}
 

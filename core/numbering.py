@@ -19,8 +19,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app import clock
-from app.db import Base, string_enum
+from core import clock
+from core.db import Base, string_enum
 
 
 class DocumentKind(str, enum.Enum):

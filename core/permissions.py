@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Protocol
 
-from app.errors import Forbidden
+from core.errors import Forbidden
 
 
 class Actor(Protocol):

@@ -20,8 +20,8 @@ from sqlalchemy import ForeignKey, String, Text, Uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from app.db import created_at_column, string_enum
-from app.errors import InvalidTransition, ValidationFailed
+from core.db import created_at_column, string_enum
+from core.errors import InvalidTransition, ValidationFailed
 from core.permissions import Actor, require
 
 S = TypeVar("S", bound=enum.Enum)

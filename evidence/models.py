@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, created_at_column, string_enum, uuid_pk
+from core.db import Base, created_at_column, string_enum, uuid_pk
 
 
 class CustodyAction(str, enum.Enum):
@@ -17,11 +17,26 @@ class CustodyAction(str, enum.Enum):
     DOWNLOADED = "DOWNLOADED"
 
 
+class EvidenceOwnerKind(str, enum.Enum):
+    """What a file is evidence of. Replies to recommendations and rectification checks will add
+    their kinds, each with a foreign-key column of its own beside `referral_id`."""
+
+    REFERRAL = "REFERRAL"
+
+
 class Evidence(Base):
+    """A file and whose it is. Its owner and its scope are its own columns: a reply's attachments
+    belong to the addressee agency, which need not be the agency that referred the clue, so
+    evidence is scoped by `agency_id`/`jurisdiction_id` here, never through a join to its owner."""
+
     __tablename__ = "evidence"
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    owner_kind: Mapped[EvidenceOwnerKind] = mapped_column(string_enum(EvidenceOwnerKind, "evidence_owner_kind"))
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"))
+    # The agency whose evidence it is, and the jurisdiction whose procuratorate receives it.
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    jurisdiction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
     object_key: Mapped[str] = mapped_column(String(200), unique=True)
     version_id: Mapped[str | None] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))

@@ -17,13 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.models import Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
-from app import unit_of_work
-from app.db import utcnow
-from app.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
-from evidence.models import CustodyAction, CustodyEvent, Evidence, PendingUpload
+from core import unit_of_work
+from core.db import utcnow
+from core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from evidence.models import CustodyAction, CustodyEvent, Evidence, EvidenceOwnerKind, PendingUpload
 from evidence.sniff import SNIFF_BYTES, sniff_media_type
 from evidence.storage import EvidenceStore
-from referral.models import Referral
 
 logger = logging.getLogger(__name__)
 # Who may open evidence contents. Assessors score from the records, not the files (DOMAIN.md);
@@ -106,6 +105,16 @@ def _actor_columns(principal: Principal) -> dict:
 
 
 @dataclass(frozen=True)
+class EvidenceOwner:
+    """Whose evidence a file is: the owning object, and the scope the file is seen in."""
+
+    kind: EvidenceOwnerKind
+    id: uuid.UUID
+    agency_id: uuid.UUID
+    jurisdiction_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class Reservation:
     """An evidence id and the object key its bytes go to, recorded as a pending upload."""
 
@@ -170,7 +179,7 @@ async def settle_uploads(session: AsyncSession, keys: list[str]) -> None:
 
 
 async def store_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
-                         owner_id: uuid.UUID, reservation: Reservation, incoming: IncomingFile,
+                         owner: EvidenceOwner, reservation: Reservation, incoming: IncomingFile,
                          max_bytes: int, field: str = "evidence") -> Evidence:
     """Stream one file into the store under its reserved key, held from its first byte (the
     legal hold travels with the upload itself), then return its row (with the upload's custody
@@ -184,7 +193,8 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
                                  metadata={"filename": filename.encode("unicode_escape").decode()},
                                  legal_hold=True)
     evidence = Evidence(
-        id=reservation.evidence_id, referral_id=owner_id, object_key=put.key, version_id=put.version_id,
+        id=reservation.evidence_id, owner_kind=owner.kind, referral_id=owner.id, agency_id=owner.agency_id,
+        jurisdiction_id=owner.jurisdiction_id, object_key=put.key, version_id=put.version_id,
         filename=filename, media_type=media_type, size_bytes=reader.size,
         sha256=reader.sha256.hexdigest(), description=(incoming.description or "").strip() or None,
         uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id,
@@ -203,10 +213,12 @@ async def digest_file(incoming: IncomingFile, *, max_bytes: int, field: str) -> 
     return filename, reader.sha256.hexdigest()
 
 
+def _evidence_visible_to(principal: Principal):
+    return visible_to(principal, agency_column=Evidence.agency_id, jurisdiction_column=Evidence.jurisdiction_id)
+
+
 def _visible_evidence(principal: Principal):
-    return (select(Evidence).join(Referral, Referral.id == Evidence.referral_id)
-            .where(visible_to(principal, agency_column=Referral.agency_id,
-                              jurisdiction_column=Referral.jurisdiction_id)))
+    return select(Evidence).where(_evidence_visible_to(principal))
 
 
 async def list_evidence(session: AsyncSession, *, principal: Principal,
@@ -215,10 +227,7 @@ async def list_evidence(session: AsyncSession, *, principal: Principal,
     the evidence table's columns (a list page reads dozens; ORM instances would cost more than
     the query)."""
     rows = await session.execute(select(*Evidence.__table__.c)
-                                 .join(Referral, Referral.id == Evidence.referral_id)
-                                 .where(visible_to(principal, agency_column=Referral.agency_id,
-                                                   jurisdiction_column=Referral.jurisdiction_id),
-                                        Evidence.referral_id.in_(referral_ids))
+                                 .where(_evidence_visible_to(principal), Evidence.referral_id.in_(referral_ids))
                                  .order_by(Evidence.uploaded_at, Evidence.id))
     by_referral: dict[uuid.UUID, list[Row]] = {referral_id: [] for referral_id in referral_ids}
     for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import magic
 
-from app.errors import UnsupportedMediaType
+from core.errors import UnsupportedMediaType
 
 SNIFF_BYTES = 8192
 ALLOWED_MEDIA_TYPES = frozenset({

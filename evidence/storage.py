@@ -23,8 +23,8 @@ from minio.error import MinioException, S3Error
 from minio.helpers import genheaders
 from urllib3.exceptions import HTTPError
 
-from app.errors import NotFound, StorageUnavailable
 from app.settings import StorageSettings
+from core.errors import NotFound, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

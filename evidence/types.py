@@ -8,7 +8,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from app import multipart
-from app.errors import ValidationFailed
+from core.errors import ValidationFailed
 from evidence.models import Evidence as EvidenceModel
 from evidence.service import IncomingFile
 

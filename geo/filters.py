@@ -11,7 +11,7 @@ from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape
 from sqlalchemy import ColumnElement, and_, cast, func
 
-from app.errors import ValidationFailed
+from core.errors import ValidationFailed
 from geo.geometry import CoordinateSystem, finite_number, parse_geometry
 
 MAX_NEAR_METERS = 50_000

@@ -18,7 +18,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from app.errors import InvalidGeometry
+from core.errors import InvalidGeometry
 
 GEOMETRY_TYPES = frozenset(
     {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"})

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from agencies.models import Role
 from agencies.principal import Principal
 from agencies.uscc import uscc_problem
-from app.errors import ValidationFailed
+from core.errors import ValidationFailed
+from core.text import clean_text
 from parties.identity import identity_number_problem, mask_identity_number, normalise_identity_number
 from parties.protection import IdentityProtection
 
@@ -76,17 +77,6 @@ class PartyTerms:
         return not (self.uscc or self.id_number_index or self.name_prefix_pattern)
 
 
-def _text(value: str | None, field: str, max_length: int, *, required: bool) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise ValidationFailed(f"{field} 不能为空 / {field} is required", field=field)
-        return None
-    if len(value) > max_length:
-        raise ValidationFailed(f"{field} 过长 / {field} is longer than {max_length} characters", field=field)
-    return value
-
-
 def checked_id_number(raw: str | None, field: str) -> str | None:
     number = normalise_identity_number(raw)
     if not number:
@@ -114,8 +104,8 @@ def protect_parties(parties: tuple[PartyData, ...] | list[PartyData], protection
     protected = []
     for index, party in enumerate(parties):
         at = f"{field}.{index}"
-        name = _text(party.name, f"{at}.name", MAX_NAME_LENGTH, required=True)
-        role = _text(party.role, f"{at}.role", MAX_ROLE_LENGTH, required=False)
+        name = clean_text(party.name, f"{at}.name", MAX_NAME_LENGTH, required=True)
+        role = clean_text(party.role, f"{at}.role", MAX_ROLE_LENGTH, required=False)
         if party.kind is PartyKind.PERSON:
             if (party.uscc or "").strip():
                 raise ValidationFailed("自然人没有统一社会信用代码 / a person has no unified social credit code",
@@ -143,7 +133,7 @@ def _like_prefix(value: str) -> str:
 
 def search_terms(search: PartySearch, protection: IdentityProtection, *, field: str = "party") -> PartyTerms:
     number = checked_id_number(search.id_number, f"{field}.idNumber")
-    name = _text(search.name, f"{field}.name", MAX_NAME_LENGTH, required=False)
+    name = clean_text(search.name, f"{field}.name", MAX_NAME_LENGTH, required=False)
     return PartyTerms(uscc=checked_uscc(search.uscc, f"{field}.uscc"),
                       id_number_index=protection.blind_index(number) if number else None,
                       name_prefix_pattern=_like_prefix(name) if name else None)

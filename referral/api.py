@@ -7,8 +7,8 @@ from dataclasses import replace
 import strawberry
 from strawberry.types import Info
 
-from app.connection import Connection, selects
-from app.pagination import page_request
+from core.connection import Connection, selects
+from core.pagination import page_request
 from evidence import service as evidence_service
 from evidence.types import EvidenceInput, incoming_files
 from geo.types import CoordinateSystem, GeoJSON

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, created_at_column, string_enum, uuid_pk
+from core.db import Base, created_at_column, string_enum, uuid_pk
 from core.state_machine import StatusChangeMixin
 from parties.service import PartyKind
 from referral.enums import ReferralStatus

@@ -18,15 +18,18 @@ from sqlalchemy.orm import Bundle
 from agencies.models import Agency, Jurisdiction, Procuratorate, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
-from app import unit_of_work
-from app.clock import check_date, end_of_day, start_of_day
-from app.db import utcnow
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.pagination import Page, PageRequest, paginate
+from core import unit_of_work
+from core.clock import check_date, end_of_day, start_of_day
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.numbering import DocumentKind, allocate_number
+from core.pagination import Page, PageRequest, paginate
 from core.permissions import require
 from core.state_machine import apply_transition, record_creation
+from core.text import clean_text
+from evidence.models import EvidenceOwnerKind
 from evidence.service import (
+    EvidenceOwner,
     IncomingFile,
     abandon_uploads,
     check_description,
@@ -94,17 +97,6 @@ class PartyView:
     uscc: str | None
 
 
-def _clean_text(value: str | None, name: str, max_length: int, *, required: bool) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise ValidationFailed(f"{name} 不能为空 / {name} is required", field=name)
-        return None
-    if len(value) > max_length:
-        raise ValidationFailed(f"{name} 过长 / {name} is longer than {max_length} characters", field=name)
-    return value
-
-
 def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]],
                  parties: list[ProtectedParty]) -> str:
     """What a retry under the same idempotency key must repeat exactly: the fields as sent and
@@ -151,7 +143,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
                           data: ReferralSubmission, files: list[IncomingFile],
                           max_upload_bytes: int, protection: IdentityProtection) -> Referral:
     transition = REFERRAL_MACHINE.transition(ReferralAction.SUBMIT, None, principal)
-    idempotency_key = _clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
+    idempotency_key = clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
     parties = protect_parties(data.parties, protection)
     if idempotency_key and (existing := await _earlier_submission(session, principal, idempotency_key)):
         # A retry: read its files only to compare them with the first submission's, with the
@@ -176,17 +168,17 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
                                "public interest", field="harms")
     referral = Referral(
         id=uuid.uuid4(), agency_id=principal.agency_id, jurisdiction_id=jurisdiction_id,
-        domain_code=data.domain_code, title=_clean_text(data.title, "title", 200, required=True),
-        facts=_clean_text(data.facts, "facts", 20000, required=True),
-        address=_clean_text(data.address, "address", 300, required=False),
+        domain_code=data.domain_code, title=clean_text(data.title, "title", 200, required=True),
+        facts=clean_text(data.facts, "facts", 20000, required=True),
+        address=clean_text(data.address, "address", 300, required=False),
         geometry=from_shape(geometry, srid=4326), found_on=data.found_on,
-        special_investigation=_clean_text(data.special_investigation, "specialInvestigation", 200,
+        special_investigation=clean_text(data.special_investigation, "specialInvestigation", 200,
                                           required=False),
         status=transition.target, submitted_by_user_id=principal.user_id,
         submitted_by_api_key_id=principal.api_key_id, idempotency_key=idempotency_key,
         harms_state_interests=Harm.STATE_INTERESTS in data.harms,
         harms_public_interest=Harm.PUBLIC_INTEREST in data.harms,
-        legal_basis=_clean_text(data.legal_basis, "legalBasis", 2000, required=False), urgent=data.urgent,
+        legal_basis=clean_text(data.legal_basis, "legalBasis", 2000, required=False), urgent=data.urgent,
         version=1)
     for index, incoming in enumerate(files):
         check_description(incoming, field=f"evidence.{index}")
@@ -195,7 +187,9 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     # meanwhile; their keys are recorded as pending first, so that nothing is lost or left behind
     # whatever happens next (see evidence.service.reserve_uploads).
     reservations = await reserve_uploads(session, owner_prefix=str(referral.id), count=len(files))
-    evidence = [await store_evidence(session, principal=principal, store=store, owner_id=referral.id,
+    owner = EvidenceOwner(kind=EvidenceOwnerKind.REFERRAL, id=referral.id, agency_id=referral.agency_id,
+                          jurisdiction_id=referral.jurisdiction_id)
+    evidence = [await store_evidence(session, principal=principal, store=store, owner=owner,
                                      reservation=reservation, incoming=incoming, max_bytes=max_upload_bytes,
                                      field=f"evidence.{index}")
                 for index, (reservation, incoming) in enumerate(zip(reservations, files, strict=True))]
@@ -379,17 +373,17 @@ def _edited_columns(edit: ReferralEdit) -> dict[str, object]:
     """The columns an edit sets, checked as a submission's are."""
     columns: dict[str, object] = {}
     if edit.title is not None:
-        columns["title"] = _clean_text(edit.title, "title", 200, required=True)
+        columns["title"] = clean_text(edit.title, "title", 200, required=True)
     if edit.facts is not None:
-        columns["facts"] = _clean_text(edit.facts, "facts", 20000, required=True)
+        columns["facts"] = clean_text(edit.facts, "facts", 20000, required=True)
     if edit.address is not None:
-        columns["address"] = _clean_text(edit.address, "address", 300, required=False)
+        columns["address"] = clean_text(edit.address, "address", 300, required=False)
     if edit.geometry is not None:
         columns["geometry"] = from_shape(parse_geometry(edit.geometry, edit.crs), srid=4326)
     if edit.found_on is not None:
         columns["found_on"] = check_date(edit.found_on, "foundOn", not_after_today=True)
     if edit.legal_basis is not None:
-        columns["legal_basis"] = _clean_text(edit.legal_basis, "legalBasis", 2000, required=False)
+        columns["legal_basis"] = clean_text(edit.legal_basis, "legalBasis", 2000, required=False)
     if edit.urgent is not None:
         columns["urgent"] = edit.urgent
     if edit.harms is not None:
@@ -492,8 +486,8 @@ async def save_domain(session: AsyncSession, *, principal: Principal, code: str,
         sort_order = await session.scalar(select(func.coalesce(func.max(ReferralDomain.sort_order), -1))) + 1
         domain = ReferralDomain(code=code, sort_order=sort_order)
         session.add(domain)
-    domain.name_zh = _clean_text(name_zh, "nameZh", 100, required=True)
-    domain.name_en = _clean_text(name_en, "nameEn", 100, required=True)
+    domain.name_zh = clean_text(name_zh, "nameZh", 100, required=True)
+    domain.name_en = clean_text(name_en, "nameEn", 100, required=True)
     domain.is_active = is_active
     await session.flush()
     return domain

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from agencies.loaders import agency_loader, jurisdiction_loader
 from agencies.types import Agency, Jurisdiction
-from app.loaders import loader
+from core.loaders import loader
 from evidence import service as evidence_service
 from evidence.types import Evidence
 from geo.filters import Near, SpatialFilter

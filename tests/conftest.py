@@ -26,9 +26,9 @@ from agencies import service as agencies
 from agencies.models import AgencyKind, JurisdictionLevel, Role
 from agencies.principal import Principal
 from agencies.uscc import check_character
-from app import unit_of_work
 from app.models import metadata
 from app.settings import Settings
+from core import unit_of_work
 from geo.geometry import CoordinateSystem
 
 PASSWORD = "test-password-123"

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from agencies.models import Jurisdiction, Procuratorate
-from app import clock, unit_of_work
 from app.demo import load_demo
-from app.errors import StorageUnavailable
+from core import clock, unit_of_work
+from core.errors import StorageUnavailable
 from evidence.models import Evidence
 from referral.flows import ReferralStatus
 from referral.models import Referral

@@ -10,7 +10,7 @@ import pytest
 
 from agencies.models import Role
 from agencies.principal import Principal
-from app.errors import Forbidden, InvalidTransition
+from core.errors import Forbidden, InvalidTransition
 from core.permissions import require
 from core.state_machine import StateMachine, Transition
 from referral.flows import REFERRAL_MACHINE, ReferralAction, ReferralStatus

@@ -13,7 +13,7 @@ import pytest
 import starlette.formparsers
 from minio.error import S3Error
 
-from app.errors import PayloadTooLarge
+from core.errors import PayloadTooLarge
 from evidence.storage import EvidenceStore
 from tests.conftest import error_codes
 from tests.referral.test_submit import PNG, SUBMIT, count_rows, referral_input, store_keys

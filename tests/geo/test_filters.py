@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import column
 
-from app.errors import ValidationFailed
+from core.errors import ValidationFailed
 from geo.filters import Near, SpatialFilter, spatial_conditions, within_meters
 
 POINT = {"type": "Point", "coordinates": [113.2, 34.5]}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from app.errors import InvalidGeometry
+from core.errors import InvalidGeometry
 from geo.geometry import (
     GEOMETRY_TYPES,
     MAX_VERTICES,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from agencies.service import default_document_code
-from app import clock
+from core import clock
 from core.numbering import DocumentKind, allocate_number
 from tests.conftest import ROOT, error_codes, graphql
 

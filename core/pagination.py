@@ -8,13 +8,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import Select, and_, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import ValidationFailed
-from app.settings import ApiSettings
+from core.errors import ValidationFailed
+
+if TYPE_CHECKING:  # core depends on nothing above it; settings are app's
+    from app.settings import ApiSettings
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 PLATFORM_TIMEZONE = ZoneInfo("Asia/Shanghai")
 # Dates outside this range are typing mistakes (and the extremes overflow once shifted to UTC).

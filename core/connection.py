@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from app.pagination import Page
+from core.pagination import Page
 
 NodeT = TypeVar("NodeT")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import asyncpg
 from sqlalchemy import DateTime, Enum, MetaData, Uuid
@@ -13,7 +14,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from app.settings import DatabaseSettings
+if TYPE_CHECKING:  # core depends on nothing above it; settings are app's
+    from app.settings import DatabaseSettings
+
 
 # Explicit constraint names, so migrations can drop and rename what they created.
 NAMING_CONVENTION = {
