@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -47,13 +49,25 @@ _BAD_TOKEN = "登录已失效，请重新登录 / The token is invalid or expire
 _API_KEY_USE_PRECISION = timedelta(minutes=1)
 
 
+HASHING_NICENESS = 10
+
+
 @cache
 def _hashing_pool() -> ThreadPoolExecutor:
     # Made on first use and sized from the environment's settings (PIL_AUTH_PASSWORD_HASH_THREADS):
     # services that hash (create_user from the CLI, the demo loader, the tests' fixtures) run
     # without an application around them to own a pool.
     return ThreadPoolExecutor(max_workers=get_settings().auth.password_hash_threads,
-                              thread_name_prefix="password-hash")
+                              thread_name_prefix="password-hash", initializer=_yield_to_requests)
+
+
+def _yield_to_requests() -> None:
+    """Run the hashing thread at a lower CPU priority (on Linux, niceness is per thread): a burst
+    of logins then takes what the requests leave, instead of competing with them."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: hashing still works
+        pass
 
 
 async def hash_password(password: str) -> str:

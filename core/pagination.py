@@ -74,14 +74,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 async def paginate(session: AsyncSession, query: Select, *, at_column, id_column,
-                   request: PageRequest) -> Page:
+                   request: PageRequest, counted: Select | None = None) -> Page:
     """One page of `query` (already scoped and filtered; its first column is the listed entity,
     further columns come along in each item as a tuple).
 
     With `request.with_total_count` the count rides in the page's own statement as a scalar
     subquery (one round trip); a page past the end returns no row to carry it, and is counted
-    on its own."""
-    count_query = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    on its own. `counted` is what to count when `query` joins more than it filters by (a join
+    that only brings columns along would make every row of the count pay for it)."""
+    count_query = (counted if counted is not None else query).with_only_columns(
+        func.count(), maintain_column_froms=True).order_by(None)
 
     async def count() -> int:
         return await session.scalar(count_query)

@@ -297,6 +297,7 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
         query = query.where(condition)
     if filters.party is not None and (party := _party_condition(filters.party, protection)) is not None:
         query = query.where(party)
+    filtered = query
     if with_agency:
         # The same rule as agencies.service.agencies_by_id: an agency the principal may not see
         # (one that moved out of a prosecutor's jurisdictions since) comes back as None.
@@ -304,7 +305,7 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
             Agency, and_(Agency.id == Referral.agency_id,
                          visible_to(principal, agency_column=Agency.id, jurisdiction_column=Agency.jurisdiction_id)))
     result = await paginate(session, query, at_column=Referral.submitted_at, id_column=Referral.id,
-                            request=page)
+                            request=page, counted=filtered)
     if with_agency:  # the outer join's miss is a row of nulls
         result = replace(result, items=[(referral, agency if agency.id is not None else None)
                                         for referral, agency in result.items])

@@ -258,3 +258,14 @@ async def test_a_password_hashed_with_older_parameters_is_rehashed_at_login(clie
     assert new != old and "m=19456,t=2,p=1" in new
     again = await graphql(client, LOGIN, {"username": "liaison-c", "password": PASSWORD})
     assert again["data"]["login"]["token"]
+
+
+async def test_passwords_are_hashed_at_a_lower_cpu_priority(client, world):
+    import os
+    import threading
+
+    from agencies import auth
+
+    niceness = await asyncio.get_running_loop().run_in_executor(
+        auth._hashing_pool(), lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert niceness == os.getpriority(os.PRIO_PROCESS, 0) + auth.HASHING_NICENESS or niceness == 19
