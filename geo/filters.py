@@ -15,11 +15,6 @@ from core.errors import ValidationFailed
 from geo.geometry import CoordinateSystem, finite_number, parse_geometry
 
 MAX_NEAR_METERS = 50_000
-# Distances between referrals (possible duplicates, "within N metres") are measured on PostGIS's
-# mean-radius sphere: within 0.5% of the ellipsoid at these ranges (25 m at 5 km), and several
-# times cheaper per candidate, which a dense city's thousands of candidates need. Areas stay
-# ellipsoidal (geo.geometry).
-SPHERE = False  # PostGIS's use_spheroid argument
 
 
 @dataclass(frozen=True)
@@ -56,9 +51,9 @@ def spatial_conditions(column, spatial: SpatialFilter) -> list[ColumnElement[boo
 
 def within_meters(column, near: Near, crs: CoordinateSystem = CoordinateSystem.WGS84, *,
                   field: str = "near.point") -> ColumnElement[bool]:
-    """ST_DWithin on the sphere, behind a box in degrees around `near.point` that holds everything
-    within reach: a geography cast alone cannot use the geometry's GiST index, so without the box
-    every row's distance would be computed. (See SPHERE for why not the ellipsoid.)"""
+    """Exactly ST_DWithin on the ellipsoid, behind a box in degrees around `near.point` that
+    holds everything within reach: a geography cast alone cannot use the geometry's GiST index,
+    so without the box every row's distance would be computed."""
     if not (isinstance(near.meters, (int, float)) and 0 < near.meters <= MAX_NEAR_METERS):
         raise ValidationFailed(f"距离应在 0 到 {MAX_NEAR_METERS} 米之间 / meters must be greater than 0 and "
                                f"at most {MAX_NEAR_METERS}", field="meters")
@@ -66,12 +61,12 @@ def within_meters(column, near: Near, crs: CoordinateSystem = CoordinateSystem.W
     point = from_shape(shape, srid=4326)
     reach = func.ST_Expand(point, *degrees_within(shape.bounds, near.meters))
     return and_(column.op("&&")(reach),
-                func.ST_DWithin(cast(column, Geography), cast(point, Geography), near.meters, SPHERE))
+                func.ST_DWithin(cast(column, Geography), cast(point, Geography), near.meters))
 
 
 def distance_meters(column, geometry: object, crs: CoordinateSystem = CoordinateSystem.WGS84):
     shape = from_shape(parse_geometry(geometry, crs, field="geometry"), srid=4326)
-    return func.ST_Distance(cast(column, Geography), cast(shape, Geography), SPHERE)
+    return func.ST_Distance(cast(column, Geography), cast(shape, Geography))
 
 
 # The shortest degrees on the WGS84 ellipsoid: a degree of latitude (at the equator) and a degree
