@@ -27,23 +27,13 @@ from agencies.principal import Principal
 from agencies.scoping import visible_to
 from agencies.uscc import uscc_problem
 from core.db import utcnow
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.permissions import require
 from core.text import clean_text
 from geo.geometry import AREAL_TYPES, CoordinateSystem, parse_geometry
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
-
-
-def require_role(principal: Principal, *roles: Role) -> None:
-    if principal.role not in roles:
-        raise Forbidden()
-
-
-def require_user(principal: Principal) -> None:
-    """Account management is for people; an agency's API key only submits and reads referrals."""
-    if principal.is_api_key:
-        raise Forbidden("API 密钥不能执行此操作 / an API key cannot do this")
 
 
 def _parse_id(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -90,8 +80,7 @@ class NewJurisdiction:
 
 async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
                               data: NewJurisdiction) -> Jurisdiction:
-    require_user(principal)
-    require_role(principal, Role.ADMIN)
+    require(principal, Role.ADMIN, users_only=True)
     if not re.fullmatch(r"[1-9][0-9]{5}", data.code):
         raise ValidationFailed("行政区划代码应为6位数字 / the GB/T 2260 code has six digits",
                                field="code")
@@ -210,8 +199,7 @@ async def get_agency(session: AsyncSession, *, principal: Principal, agency_id: 
 
 async def create_agency(session: AsyncSession, *, principal: Principal, name: str, kind: AgencyKind,
                         uscc: str, jurisdiction_code: str) -> Agency:
-    require_user(principal)
-    require_role(principal, Role.ADMIN)
+    require(principal, Role.ADMIN, users_only=True)
     uscc = (uscc or "").strip().upper()
     if problem := uscc_problem(uscc):
         raise ValidationFailed(problem, field="uscc")
@@ -237,8 +225,7 @@ class NewUser:
 
 
 async def create_user(session: AsyncSession, *, principal: Principal, data: NewUser) -> UserAccount:
-    require_user(principal)
-    require_role(principal, Role.ADMIN)
+    require(principal, Role.ADMIN, users_only=True)
     username = data.username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise ValidationFailed("用户名为3-64位小写字母、数字或 . _ - / username: 3-64 of a-z 0-9 . _ -",
@@ -264,7 +251,7 @@ async def create_user(session: AsyncSession, *, principal: Principal, data: NewU
 async def change_password(session: AsyncSession, *, principal: Principal, current_password: str,
                           new_password: str) -> UserAccount:
     """A signed-in user replaces their own password, proving they know the current one."""
-    require_user(principal)
+    require(principal, users_only=True)
     user = await session.get(UserAccount, principal.user_id)
     if not await verify_password(user.password_hash, current_password):
         raise ValidationFailed("当前密码不正确 / the current password is wrong", field="currentPassword")
@@ -287,8 +274,7 @@ def _check_password(password: str, *, field: str) -> None:
 
 async def list_users(session: AsyncSession, *, principal: Principal, role: Role | None = None,
                      agency_id: str | None = None) -> list[UserAccount]:
-    require_user(principal)
-    require_role(principal, Role.ADMIN)
+    require(principal, Role.ADMIN, users_only=True)
     query = select(UserAccount).order_by(UserAccount.username)
     if role is not None:
         query = query.where(UserAccount.role == role)
@@ -309,8 +295,7 @@ async def _required_reference(session: AsyncSession, model, value: str | None, f
 
 async def set_user_active(session: AsyncSession, *, principal: Principal, user_id: str,
                           active: bool) -> UserAccount:
-    require_user(principal)
-    require_role(principal, Role.ADMIN)
+    require(principal, Role.ADMIN, users_only=True)
     parsed = _parse_id(user_id)
     user = await session.get(UserAccount, parsed) if parsed else None
     if user is None:
@@ -329,8 +314,7 @@ async def set_user_active(session: AsyncSession, *, principal: Principal, user_i
 async def issue_api_key(session: AsyncSession, *, principal: Principal, agency_id: str,
                         name: str) -> tuple[ApiKey, str]:
     """A new key for an agency's system, and its plain text, which is shown only this once."""
-    require_user(principal)
-    require_role(principal, Role.ADMIN, Role.AGENCY_LIAISON)
+    require(principal, Role.ADMIN, Role.AGENCY_LIAISON, users_only=True)
     agency = await get_agency(session, principal=principal, agency_id=agency_id)
     prefix, secret_hash, plaintext = new_api_key()
     key = ApiKey(agency_id=agency.id, name=clean_text(name, "name", 100, required=True), prefix=prefix,
@@ -341,8 +325,7 @@ async def issue_api_key(session: AsyncSession, *, principal: Principal, agency_i
 
 
 async def revoke_api_key(session: AsyncSession, *, principal: Principal, key_id: str) -> ApiKey:
-    require_user(principal)
-    require_role(principal, Role.ADMIN, Role.AGENCY_LIAISON)
+    require(principal, Role.ADMIN, Role.AGENCY_LIAISON, users_only=True)
     parsed = _parse_id(key_id)
     key = None
     if parsed is not None:
@@ -358,8 +341,7 @@ async def revoke_api_key(session: AsyncSession, *, principal: Principal, key_id:
 
 
 async def list_api_keys(session: AsyncSession, *, principal: Principal, agency_id: str) -> list[ApiKey]:
-    require_user(principal)
-    require_role(principal, Role.ADMIN, Role.AGENCY_LIAISON)
+    require(principal, Role.ADMIN, Role.AGENCY_LIAISON, users_only=True)
     agency = await get_agency(session, principal=principal, agency_id=agency_id)
     return list(await session.scalars(
         select(ApiKey).where(ApiKey.agency_id == agency.id).order_by(ApiKey.created_at.desc())))
