@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 from strawberry.types import Info
 
@@ -36,3 +38,9 @@ class CaseMutation:
     async def file_case(self, info: Info, referral_id: strawberry.ID, input: FileCaseInput) -> Case:
         return Case.from_model(await service.file_case(info.context.session, principal=info.context.principal,
                                                        referral_id=referral_id, filing=input.to_service()))
+
+    @strawberry.mutation(description="The procuratorate records when the filing decision was served on the "
+                                     "referring agency (once; the same date again is accepted).")
+    async def record_case_decision_served(self, info: Info, case_id: strawberry.ID, served_on: date) -> Case:
+        return Case.from_model(await service.record_decision_served(
+            info.context.session, principal=info.context.principal, case_id=case_id, served_on=served_on))

@@ -1,4 +1,4 @@
-"""Rules for cases: filing one from a registered referral, scoped reading."""
+"""Rules for cases: filing one from a registered referral, serving its decision, scoped reading."""
 
 from __future__ import annotations
 
@@ -9,16 +9,17 @@ from datetime import date
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.models import Jurisdiction, Procuratorate
+from agencies.models import Jurisdiction, Procuratorate, Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from cases.flows import CASE_MACHINE, CaseAction
 from cases.models import Case, CaseKind, CaseStatus, CaseStatusChange
 from core import clock
 from core.clock import check_date
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.numbering import DocumentKind, allocate_number
 from core.pagination import Page, PageRequest, paginate
+from core.permissions import require
 from core.state_machine import record_creation
 from referral import service as referral_service
 from referral.flows import ReferralAction
@@ -63,6 +64,25 @@ async def file_case(session: AsyncSession, *, principal: Principal, referral_id:
                                         document_code=procuratorate.document_code, kind=DocumentKind.CASE,
                                         on=filed_on)
     session.add(case)
+    await session.flush()
+    return case
+
+
+async def record_decision_served(session: AsyncSession, *, principal: Principal, case_id: str,
+                                 served_on: date) -> Case:
+    """Record when the filing decision was served on the agency. Recorded once: the same date again
+    changes nothing, a different one is CONFLICT (a served date is a fact of the file, not a draft)."""
+    require(principal, Role.PROSECUTOR)
+    case = await get_case(session, principal=principal, case_id=case_id)
+    check_date(served_on, "servedOn", not_after_today=True)
+    if served_on < case.filed_on:
+        raise ValidationFailed("送达日期不能早于立案日期 / servedOn cannot precede the filing date",
+                               field="servedOn")
+    await session.refresh(case, with_for_update=True)
+    if case.decision_served_on is not None and case.decision_served_on != served_on:
+        raise Conflict(f"立案决定书已于 {case.decision_served_on} 送达 / the decision was already recorded as "
+                       f"served on {case.decision_served_on}")
+    case.decision_served_on = served_on
     await session.flush()
     return case
 

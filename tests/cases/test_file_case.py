@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from core import clock
@@ -98,6 +100,36 @@ async def test_a_served_decision_date_is_kept_and_checked(client, world):
     assert error_codes(await file_case(client, world, referral_id, decisionServedOn="2000-01-01")) == ["VALIDATION"]
     seen = (await graphql(client, REFERRAL, {"id": referral_id}, world.tokens["liaison-a"]))["data"]["referral"]
     assert seen["status"] == "REGISTERED"
+
+
+SERVED = """mutation($caseId: ID!, $servedOn: Date!) {
+  recordCaseDecisionServed(caseId: $caseId, servedOn: $servedOn) { decisionServedOn } }"""
+
+
+async def test_the_decision_served_date_is_recorded_once(client, world, monkeypatch):
+    referral_id = await in_status(client, world, "REGISTERED")
+    with monkeypatch.context() as patch:
+        patch.setattr(clock, "today", lambda: date(2026, 1, 5))  # filed some days ago
+        filed = (await file_case(client, world, referral_id))["data"]["fileCase"]
+    assert filed["filedOn"] == "2026-01-05" and filed["number"] == "一检公益立〔2026〕1号"
+
+    async def serve(user: str, served_on: str) -> dict:
+        return await graphql(client, SERVED, {"caseId": filed["id"], "servedOn": served_on}, world.tokens[user])
+
+    assert error_codes(await serve("liaison-a", "2026-01-06")) == ["FORBIDDEN"]
+    assert error_codes(await serve("prosecutor-2", "2026-01-06")) == ["NOT_FOUND"]
+    assert error_codes(await serve("prosecutor-1", "2026-01-04")) == ["VALIDATION"]  # before the filing
+    assert error_codes(await serve("prosecutor-1", "2999-01-01")) == ["VALIDATION"]  # in the future
+    body = await serve("prosecutor-city", "2026-01-06")
+    assert body["data"]["recordCaseDecisionServed"] == {"decisionServedOn": "2026-01-06"}
+    assert (await serve("prosecutor-1", "2026-01-06"))["data"]["recordCaseDecisionServed"] == {
+        "decisionServedOn": "2026-01-06"}
+    assert error_codes(await serve("prosecutor-1", "2026-01-07")) == ["CONFLICT"]
+    case = (await graphql(client, CASE_SERVED, {"id": filed["id"]}, world.tokens["liaison-a"]))["data"]["case"]
+    assert case == {"decisionServedOn": "2026-01-06"}
+
+
+CASE_SERVED = "query($id: ID!) { case(id: $id) { decisionServedOn } }"
 
 
 async def test_who_sees_the_cases(client, world):
