@@ -26,6 +26,7 @@ from app.http import error_response
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.multipart import MultipartBody
 from app.settings import ApiSettings
+from cases.api import CaseMutation, CaseQuery
 from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
@@ -35,8 +36,8 @@ from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
-Query = merge_types("Query", (AgencyQuery, ReferralQuery))
-Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation))
+Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery))
+Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

@@ -14,6 +14,7 @@ class ReferralStatus(str, enum.Enum):
     # a case (the rules of procedure call the decision 不立案). Not 不予受理: that would refuse to
     # accept the clue at all, and registration (登记受理) has already accepted it.
     DECLINED = "DECLINED"
+    CASE_FILED = "CASE_FILED"  # 已立案: the procuratorate filed a case from it (cases.service)
 
 
 class ReferralAction(str, enum.Enum):
@@ -24,3 +25,4 @@ class ReferralAction(str, enum.Enum):
     RETURN = "return"
     RESUBMIT = "resubmit"
     DECLINE = "decline"
+    FILE_CASE = "file_case"

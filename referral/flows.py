@@ -7,7 +7,7 @@ the referral's document number, an edit comes with resubmission) is in referral.
 
 The life of a referral: the agency submits it; the procuratorate registers it, or returns it for
 more material (before or after registering), and the agency edits and resubmits it, or withdraws
-it; a registered clue is declined (不予立案) or, later, becomes a case."""
+it; a registered clue is declined (不予立案) or becomes a case (立案)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ REFERRAL_TRANSITIONS: tuple[Transition[ReferralStatus, ReferralAction], ...] = (
     # cite. A clue that is merely incomplete on receipt is returned instead.
     Transition(ReferralAction.DECLINE, ReferralStatus.REGISTERED, ReferralStatus.DECLINED,
                frozenset({Role.PROSECUTOR}), reason_required=True),
+    # Filing a case (立案) is the other outcome of evaluating a registered clue; the case itself is
+    # created with it, in the same transaction, by cases.service.file_case.
+    Transition(ReferralAction.FILE_CASE, ReferralStatus.REGISTERED, ReferralStatus.CASE_FILED,
+               frozenset({Role.PROSECUTOR})),
 )
 
 REFERRAL_MACHINE = StateMachine(

@@ -13,6 +13,8 @@ from strawberry.types import Info
 
 from agencies.loaders import agency_loader, jurisdiction_loader
 from agencies.types import Agency, Jurisdiction
+from cases.loaders import case_by_referral_loader
+from cases.types import Case
 from core.loaders import loader
 from evidence import service as evidence_service
 from evidence.types import Evidence
@@ -159,6 +161,13 @@ class Referral(Areal):
         views = await loader(info.context, "referral_parties", load, default=[]).load(self.row.id)
         return [Party(kind=view.kind, name=view.name, role=view.role, id_number=view.id_number, uscc=view.uscc)
                 for view in views]
+
+    @strawberry.field(description="The case filed from the referral (立案), once there is one.")
+    async def case(self, info: Info) -> Case | None:
+        if self.row.status != flows.ReferralStatus.CASE_FILED:
+            return None  # no query for the referrals that cannot have one
+        row = await case_by_referral_loader(info).load(self.row.id)
+        return Case.from_model(row) if row else None
 
     async def _history_rows(self, info: Info) -> list[ReferralStatusChangeModel]:
         # One loader for history and outcomeReason: asking for both costs one query per page.

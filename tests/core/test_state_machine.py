@@ -10,6 +10,7 @@ import pytest
 
 from agencies.models import Role
 from agencies.principal import Principal
+from cases.flows import CASE_MACHINE, CaseAction, CaseStatus
 from core.errors import Forbidden, InvalidTransition
 from core.permissions import require
 from core.state_machine import StateMachine, Transition
@@ -18,6 +19,7 @@ from referral.models import ReferralStatusChange
 
 S, W, R = ReferralStatus.SUBMITTED, ReferralStatus.WITHDRAWN, ReferralStatus.REGISTERED
 B, D = ReferralStatus.RETURNED, ReferralStatus.DECLINED  # sent Back, Declined
+C = ReferralStatus.CASE_FILED
 # Written out by hand, not derived from REFERRAL_TRANSITIONS: the moves that succeed, and who may
 # make each action at all. Every other combination is INVALID_TRANSITION for those roles and
 # FORBIDDEN for the rest.
@@ -30,6 +32,7 @@ ALLOWED = {
     (ReferralAction.RESUBMIT, B, Role.AGENCY_LIAISON): S,
     (ReferralAction.WITHDRAW, B, Role.AGENCY_LIAISON): W,
     (ReferralAction.DECLINE, R, Role.PROSECUTOR): D,
+    (ReferralAction.FILE_CASE, R, Role.PROSECUTOR): C,
 }
 NEEDS_A_REASON = {ReferralAction.WITHDRAW, ReferralAction.RETURN, ReferralAction.DECLINE}
 ACTORS = {
@@ -39,6 +42,7 @@ ACTORS = {
     ReferralAction.RETURN: {Role.PROSECUTOR},
     ReferralAction.RESUBMIT: {Role.AGENCY_LIAISON},
     ReferralAction.DECLINE: {Role.PROSECUTOR},
+    ReferralAction.FILE_CASE: {Role.PROSECUTOR},
 }
 CASES = list(itertools.product(ReferralAction, [None, *ReferralStatus], Role))
 
@@ -65,12 +69,12 @@ def test_every_combination_of_the_referral_table(action, source, role):
 
 
 def test_the_table_covers_every_combination():
-    assert len(CASES) == 6 * 6 * 4
+    assert len(CASES) == 7 * 7 * 4
 
 
 def test_actions_keep_the_strings_the_history_has_always_recorded():
     assert [action.value for action in ReferralAction] == ["submit", "withdraw", "register", "return", "resubmit",
-                                                           "decline"]
+                                                           "decline", "file_case"]
     assert REFERRAL_MACHINE.transition("register", S, principal(Role.PROSECUTOR)).action is ReferralAction.REGISTER
 
 
@@ -167,3 +171,14 @@ def test_require(role, api_key, roles, users_only, allowed):
     else:
         with pytest.raises(Forbidden):
             require(who, *roles, users_only=users_only)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_case_is_created_filed_by_prosecutors_only(role):
+    if role is Role.PROSECUTOR:
+        assert CASE_MACHINE.transition(CaseAction.FILE, None, principal(role)).target is CaseStatus.FILED
+    else:
+        with pytest.raises(Forbidden):
+            CASE_MACHINE.transition(CaseAction.FILE, None, principal(role))
+    with pytest.raises(InvalidTransition if role is Role.PROSECUTOR else Forbidden):
+        CASE_MACHINE.transition(CaseAction.FILE, CaseStatus.FILED, principal(role))
