@@ -24,6 +24,8 @@ from agencies.models import AgencyKind, Jurisdiction, JurisdictionLevel, Procura
 from agencies.principal import Principal
 from agencies.uscc import check_character as uscc_check_character
 from app.settings import get_settings
+from cases.models import CaseKind
+from cases.service import CaseFiling, file_case
 from core import unit_of_work
 from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
@@ -218,9 +220,14 @@ async def _referrals(session: AsyncSession, store: EvidenceStore, protection: Id
         files=[_file("site-photo.png", tiny_png((120, 96, 70)), "现场航拍照片（演示）"),
                _file("valuation-report.pdf", tiny_pdf("Resource damage valuation report (demo)"),
                      "矿产资源损失价值鉴定报告（演示）")])
+    weidong_prosecutor = await _prosecutor(session, "weidong")
     if mining.status is ReferralStatus.SUBMITTED:  # registered by the first run: 卫东检公益线〔year〕1号
-        await referrals.change_status(session, principal=await _prosecutor(session, "weidong"),
-                                      referral_id=str(mining.id), action=ReferralAction.REGISTER)
+        mining = await referrals.change_status(session, principal=weidong_prosecutor, referral_id=str(mining.id),
+                                               action=ReferralAction.REGISTER)
+    if mining.status is ReferralStatus.REGISTERED:
+        # As in the Weidong case: a criminal case with an incidental civil public-interest claim.
+        await file_case(session, principal=weidong_prosecutor, referral_id=str(mining.id),
+                        filing=CaseFiling(kind=CaseKind.CRIMINAL_INCIDENTAL_CIVIL))
     river = LineString([(113.33, 33.745), (113.36, 33.752), (113.39, 33.749), (113.42, 33.757)])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,

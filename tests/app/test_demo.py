@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 
 from agencies.models import Jurisdiction, Procuratorate
 from app.demo import load_demo
+from cases.models import Case, CaseKind
 from core import clock, unit_of_work
 from core.errors import StorageUnavailable
 from evidence.models import Evidence
@@ -57,8 +58,12 @@ async def test_a_load_interrupted_by_a_store_outage_is_completed_by_the_next(wor
         codes = dict((await session.execute(select(Jurisdiction.code, Procuratorate.document_code).join(
             Procuratorate, Procuratorate.jurisdiction_id == Jurisdiction.id))).all())
         mining = await session.scalar(select(Referral).where(Referral.idempotency_key == "demo-mining-pit"))
+        cases = (await session.execute(select(Case.number, Case.kind).where(Case.referral_id == mining.id))).all()
     assert {code: codes[code] for code in ("410400", "410403", "410402", "410411")} == {
         "410400": "平顶山检", "410403": "卫东检", "410402": "新华检", "410411": "湛河检"}
-    # Registered once, by the first complete run, and numbered by the Weidong procuratorate.
-    assert mining.status is ReferralStatus.REGISTERED
-    assert mining.number == f"卫东检公益线〔{clock.today().year}〕1号"
+    # Registered once, by the first complete run, and numbered by the Weidong procuratorate; then
+    # the Weidong case itself: criminal, with an incidental civil claim, filed once.
+    year = clock.today().year
+    assert mining.status is ReferralStatus.CASE_FILED
+    assert mining.number == f"卫东检公益线〔{year}〕1号"
+    assert [tuple(row) for row in cases] == [(f"卫东检公益立〔{year}〕1号", CaseKind.CRIMINAL_INCIDENTAL_CIVIL)]
