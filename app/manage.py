@@ -119,6 +119,9 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
     path.write_text(schema_sdl(), encoding="utf-8")
 
 
+STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence"})
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m app.manage")
@@ -147,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         export_schema()
         return 0
     settings = get_settings()
-    settings.check_production()
+    # The store-and-database commands (the janitor's among them) run without the app's token and
+    # data keys, which they have no use for.
+    settings.check_production(serving=args.command not in STORE_AND_DATABASE_COMMANDS)
 
     if args.command in ("prepare", "migrate"):
         migrate(settings)

@@ -139,12 +139,14 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
 
-    def check_production(self) -> None:
-        """Refuse to start a production process with a demo secret or a short signing key."""
+    def check_production(self, *, serving: bool = True) -> None:
+        """Refuse to start a production process with a demo secret or a short signing key.
+        `serving=False` is for the operator commands that touch only the database and the store
+        (the janitor): they are given, and so checked for, no token or data keys."""
         if not self.is_production:
             return
         problems = []
-        if self.auth.token_secret == DEMO_TOKEN_SECRET or len(self.auth.token_secret) < 32:
+        if serving and (self.auth.token_secret == DEMO_TOKEN_SECRET or len(self.auth.token_secret) < 32):
             problems.append("PIL_AUTH_TOKEN_SECRET is the demo value or shorter than 32 characters")
         if self.storage.access_key == DEMO_S3_ACCESS_KEY:
             problems.append("PIL_S3_ACCESS_KEY is the demo value")
@@ -152,12 +154,13 @@ class Settings(BaseSettings):
             problems.append("PIL_S3_SECRET_KEY is the demo value")
         if DEMO_DB_PASSWORD in self.db.url:
             problems.append("PIL_DB_URL carries the demo database password")
-        if self.protection.data_key == DEMO_PROTECT_DATA_KEY:
-            problems.append("PIL_PROTECT_DATA_KEY is the demo value")
-        if self.protection.index_key == DEMO_PROTECT_INDEX_KEY:
-            problems.append("PIL_PROTECT_INDEX_KEY is the demo value")
-        if self.protection.data_key == self.protection.index_key:
-            problems.append("PIL_PROTECT_DATA_KEY and PIL_PROTECT_INDEX_KEY are the same key")
+        if serving:
+            if self.protection.data_key == DEMO_PROTECT_DATA_KEY:
+                problems.append("PIL_PROTECT_DATA_KEY is the demo value")
+            if self.protection.index_key == DEMO_PROTECT_INDEX_KEY:
+                problems.append("PIL_PROTECT_INDEX_KEY is the demo value")
+            if self.protection.data_key == self.protection.index_key:
+                problems.append("PIL_PROTECT_DATA_KEY and PIL_PROTECT_INDEX_KEY are the same key")
         if problems:
             raise RuntimeError("refusing to start in production: " + "; ".join(problems))
 

@@ -312,3 +312,32 @@ def test_the_image_runs_as_a_non_root_user_and_prepares_without_demo_data():
     script = ENTRYPOINT.read_text()
     assert "app.manage prepare --no-demo" in script
     assert re.search(r"exec .*uvicorn --factory app\.main:create_app --host 0\.0\.0\.0 --port 8000", script)
+
+
+def test_the_janitor_starts_in_production_with_only_the_database_and_its_store_user(monkeypatch):
+    from app.manage import main
+
+    janitor = resolved("janitor")
+    # Least privilege: the janitor is given no token or data key, and needs none.
+    assert not {"PIL_AUTH_TOKEN_SECRET", "PIL_PROTECT_DATA_KEY", "PIL_PROTECT_INDEX_KEY"} & set(janitor)
+    for key in list(os.environ):
+        if key.startswith("PIL_"):
+            monkeypatch.delenv(key)
+    for key, value in janitor.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    settings.check_production(serving=False)  # accepted as the janitor
+    with pytest.raises(RuntimeError):
+        settings.check_production()  # but not as the app
+    # The command itself gets past the check and fails only on reaching the database.
+    from app import settings as settings_module
+
+    settings_module.get_settings.cache_clear()
+    monkeypatch.setenv("PIL_DB_URL", "postgresql+asyncpg://pil:x@127.0.0.1:1/pil")
+    monkeypatch.setenv("PIL_DB_CONNECT_TIMEOUT_SECONDS", "1")
+    try:
+        with pytest.raises(Exception) as failure:
+            main(["hold-evidence"])
+        assert "refusing to start" not in str(failure.value)
+    finally:
+        settings_module.get_settings.cache_clear()

@@ -188,7 +188,14 @@ def test_operator_commands_refuse_demo_secrets_in_production(monkeypatch):
     monkeypatch.setenv("PIL_ENV", "production")
     get_settings.cache_clear()
     try:
-        with pytest.raises(RuntimeError, match="refusing to start in production"):
+        # The test stack's database and store credentials are real; its token and data keys are
+        # the demo ones: commands that serve the app refuse them.
+        with pytest.raises(RuntimeError, match="refusing to start in production.*PIL_AUTH_TOKEN_SECRET"):
+            main(["prepare", "--no-demo"])
+        # The store-and-database commands need no token or data keys, but refuse demo store keys.
+        monkeypatch.delenv("PIL_S3_ACCESS_KEY")
+        get_settings.cache_clear()
+        with pytest.raises(RuntimeError, match="refusing to start in production.*PIL_S3_ACCESS_KEY"):
             main(["migrate"])
     finally:
         get_settings.cache_clear()
