@@ -6,14 +6,29 @@
 #   holds first), and can never write evidence or loosen the bucket.
 # Idempotent: compose runs it on every start.
 set -eu
+POLICIES="${POLICIES:-/policies}"  # where compose mounts deploy/minio
 : "${MINIO_ROOT_USER:?}" "${MINIO_ROOT_PASSWORD:?}" "${BUCKET:?}"
 : "${APP_ACCESS_KEY:?}" "${APP_SECRET_KEY:?}" "${JANITOR_ACCESS_KEY:?}" "${JANITOR_SECRET_KEY:?}"
 
 mc alias set store http://objectstore:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
 mc mb --ignore-existing --with-lock "store/$BUCKET"
 
+# The mc image is minimal (no sed, no grep): plain sh does the substitution and the checks.
+with_bucket() {
+    rest=$1 out=
+    while case $rest in *BUCKET*) true ;; *) false ;; esac; do
+        out=$out${rest%%BUCKET*}$BUCKET
+        rest=${rest#*BUCKET}
+    done
+    printf '%s' "$out$rest"
+}
+
+has() {
+    case $1 in *"$2"*) true ;; *) false ;; esac
+}
+
 for role in app janitor; do
-    sed "s/BUCKET/$BUCKET/g" "/policies/$role-policy.json" >"/tmp/pil-$role.json"
+    with_bucket "$(cat "$POLICIES/$role-policy.json")" >"/tmp/pil-$role.json"
     mc admin policy create store "pil-$role" "/tmp/pil-$role.json"
 done
 mc admin user add store "$APP_ACCESS_KEY" "$APP_SECRET_KEY"
@@ -21,6 +36,6 @@ mc admin user add store "$JANITOR_ACCESS_KEY" "$JANITOR_SECRET_KEY"
 # `attach` fails when the policy is attached already; both outcomes leave the user as wanted.
 mc admin policy attach store pil-app --user "$APP_ACCESS_KEY" 2>/dev/null || true
 mc admin policy attach store pil-janitor --user "$JANITOR_ACCESS_KEY" 2>/dev/null || true
-mc admin policy entities store --user "$APP_ACCESS_KEY" | grep -q pil-app
-mc admin policy entities store --user "$JANITOR_ACCESS_KEY" | grep -q pil-janitor
+has "$(mc admin policy entities store --user "$APP_ACCESS_KEY")" pil-app
+has "$(mc admin policy entities store --user "$JANITOR_ACCESS_KEY")" pil-janitor
 echo "evidence store ready: bucket $BUCKET, users for the app and the janitor"

@@ -341,3 +341,32 @@ def test_the_janitor_starts_in_production_with_only_the_database_and_its_store_u
         assert "refusing to start" not in str(failure.value)
     finally:
         settings_module.get_settings.cache_clear()
+
+
+def test_the_store_setup_script_runs_with_a_plain_posix_shell(tmp_path):
+    """Run deploy/minio/setup.sh under dash with a stand-in `mc` that records its calls: the
+    minio/mc image has a shell and mc, not sed or grep."""
+    import json
+    import shutil
+    import subprocess
+
+    shell = shutil.which("dash") or shutil.which("sh")
+    calls = tmp_path / "calls"
+    fake_mc = tmp_path / "mc"
+    fake_mc.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\n'
+                       'case "$*" in *"--user app-key"*) echo pil-app ;; *"--user jan-key"*) echo pil-janitor ;; esac\n')
+    fake_mc.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POLICIES": str(ROOT / "deploy" / "minio"),
+           "MINIO_ROOT_USER": "root", "MINIO_ROOT_PASSWORD": "root-password", "BUCKET": "evidence-bucket",
+           "APP_ACCESS_KEY": "app-key", "APP_SECRET_KEY": "app-secret",
+           "JANITOR_ACCESS_KEY": "jan-key", "JANITOR_SECRET_KEY": "jan-secret"}
+    result = subprocess.run([shell, str(ROOT / "deploy" / "minio" / "setup.sh")], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    lines = calls.read_text().splitlines()
+    assert "mb --ignore-existing --with-lock store/evidence-bucket" in lines
+    assert "admin policy attach store pil-app --user app-key" in lines
+    assert "admin policy attach store pil-janitor --user jan-key" in lines
+    written = json.loads(open("/tmp/pil-app.json").read())
+    assert {resource for statement in written["Statement"] for resource in statement["Resource"]} == {
+        "arn:aws:s3:::evidence-bucket", "arn:aws:s3:::evidence-bucket/*"}
