@@ -370,3 +370,12 @@ def test_the_store_setup_script_runs_with_a_plain_posix_shell(tmp_path):
     written = json.loads(open("/tmp/pil-app.json").read())
     assert {resource for statement in written["Statement"] for resource in statement["Resource"]} == {
         "arn:aws:s3:::evidence-bucket", "arn:aws:s3:::evidence-bucket/*"}
+
+
+def test_the_image_installs_every_package_of_the_project():
+    # `pip install .` in the Dockerfile installs only the packages pyproject.toml lists.
+    import tomllib
+
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert {f"{name}*" for name in packages} <= set(listed), sorted(packages)
