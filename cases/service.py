@@ -9,14 +9,15 @@ from datetime import date
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agencies.models import Jurisdiction, Procuratorate, Role
+from agencies.models import Procuratorate, Role
 from agencies.principal import Principal
-from agencies.scoping import visible_to
+from agencies.scoping import owner_filters, visible_to
 from cases.flows import CASE_MACHINE, CaseAction
 from cases.models import Case, CaseKind, CaseStatus, CaseStatusChange
 from core import clock
 from core.clock import check_date
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.loaders import grouped
 from core.numbering import DocumentKind, allocate_number
 from core.pagination import Page, PageRequest, paginate
 from core.permissions import require
@@ -112,15 +113,9 @@ async def list_cases(session: AsyncSession, *, principal: Principal, filters: Ca
         query = query.where(Case.status.in_(filters.statuses))
     if filters.kinds:
         query = query.where(Case.kind.in_(filters.kinds))
-    if filters.agency_id:
-        try:
-            query = query.where(Case.agency_id == uuid.UUID(filters.agency_id))
-        except ValueError as error:
-            raise ValidationFailed("agencyId 无效 / invalid agencyId", field="agencyId") from error
-    if filters.jurisdiction_code:
-        subtree = select(Jurisdiction.id).where(
-            Jurisdiction.code.like(filters.jurisdiction_code.rstrip("0") + "%"))
-        query = query.where(Case.jurisdiction_id.in_(subtree))
+    for condition in owner_filters(agency_column=Case.agency_id, jurisdiction_column=Case.jurisdiction_id,
+                                   agency_id=filters.agency_id, jurisdiction_code=filters.jurisdiction_code):
+        query = query.where(condition)
     if check_date(filters.filed_from, "filedFrom"):
         query = query.where(Case.filed_on >= filters.filed_from)
     if check_date(filters.filed_to, "filedTo"):
@@ -142,7 +137,4 @@ async def status_history(session: AsyncSession, *, principal: Principal, case_id
                                  .join(Case, Case.id == CaseStatusChange.case_id)
                                  .where(CaseStatusChange.case_id.in_(case_ids), _visible(principal))
                                  .order_by(CaseStatusChange.changed_at, CaseStatusChange.id))
-    history: dict[uuid.UUID, list[CaseStatusChange]] = {case_id: [] for case_id in case_ids}
-    for row in rows:
-        history[row.case_id].append(row)
-    return history
+    return grouped(rows, case_ids, key=lambda row: row.case_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -22,3 +22,12 @@ def loader(context: Any, name: str, load_many: Callable[[list[K]], Awaitable[dic
 
         context.loaders[name] = DataLoader(load_fn=batch)
     return context.loaders[name]
+
+
+def grouped(rows: Iterable[V], keys: list[K], key: Callable[[V], K]) -> dict[K, list[V]]:
+    """`rows` in their order, under each of `keys` (every key present, with [] when none matched):
+    what a one-to-many DataLoader returns."""
+    groups: dict[K, list[V]] = {k: [] for k in keys}
+    for row in rows:
+        groups[key(row)].append(row)
+    return groups

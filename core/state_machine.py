@@ -59,7 +59,7 @@ class StatusChangeMixin(ActorMixin):
             status_enum = CaseStatus
             subject_key = "case_id"
             id: Mapped[uuid.UUID] = uuid_pk()
-            case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+            case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pil_case.id"), index=True)
     """
 
     status_enum: ClassVar[type[enum.Enum]]

@@ -3,7 +3,9 @@
 A request's work is committed at its end or not at all. The one exception is a durable intent
 that must be on disk before a side effect outside the database starts (`checkpoint`): a pending
 upload is recorded before its bytes go to the store. What a failed request must undo is
-registered with `on_rollback`; what may only run once the rows are durable, with `after_commit`."""
+registered with `on_rollback`. (Nothing runs "after the commit" on a best-effort basis: a step that
+must follow a commit is recorded as a row in that commit and finished by whoever reads it, as the
+janitor finishes legal holds.)"""
 
 from __future__ import annotations
 
@@ -15,15 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 logger = logging.getLogger(__name__)
 Undo = Callable[[], Awaitable[None]]
 _UNDO_KEY = "undo_on_rollback"
-_AFTER_COMMIT_KEY = "after_commit"
 
 
 def on_rollback(session: AsyncSession, undo: Undo) -> None:
     session.info.setdefault(_UNDO_KEY, []).append(undo)
-
-
-def after_commit(session: AsyncSession, action: Undo) -> None:
-    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(action)
 
 
 async def checkpoint(session: AsyncSession) -> None:
@@ -35,16 +32,10 @@ async def checkpoint(session: AsyncSession) -> None:
 async def commit(session: AsyncSession) -> None:
     await session.commit()
     session.info.pop(_UNDO_KEY, None)
-    for action in session.info.pop(_AFTER_COMMIT_KEY, []):
-        try:
-            await action()
-        except Exception:  # the commit stands; the failure is logged for an operator to repair
-            logger.exception("an after-commit step failed")
 
 
 async def rollback(session: AsyncSession) -> None:
     await session.rollback()
-    session.info.pop(_AFTER_COMMIT_KEY, None)
     await run_undo(session)
 
 

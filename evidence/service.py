@@ -20,6 +20,7 @@ from agencies.scoping import visible_to
 from core import unit_of_work
 from core.db import utcnow
 from core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from core.loaders import grouped
 from evidence.models import CustodyAction, CustodyEvent, Evidence, EvidenceOwnerKind, PendingUpload
 from evidence.sniff import SNIFF_BYTES, sniff_media_type
 from evidence.storage import EvidenceStore
@@ -229,10 +230,7 @@ async def list_evidence(session: AsyncSession, *, principal: Principal,
     rows = await session.execute(select(*Evidence.__table__.c)
                                  .where(_evidence_visible_to(principal), Evidence.referral_id.in_(referral_ids))
                                  .order_by(Evidence.uploaded_at, Evidence.id))
-    by_referral: dict[uuid.UUID, list[Row]] = {referral_id: [] for referral_id in referral_ids}
-    for row in rows:
-        by_referral[row.referral_id].append(row)
-    return by_referral
+    return grouped(rows, referral_ids, key=lambda row: row.referral_id)
 
 
 async def open_evidence_content(session: AsyncSession, *, principal: Principal, store: EvidenceStore,

@@ -15,13 +15,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Bundle
 
-from agencies.models import Agency, Jurisdiction, Procuratorate, Role
+from agencies.models import Agency, Procuratorate, Role
 from agencies.principal import Principal
-from agencies.scoping import visible_to
+from agencies.scoping import owner_filters, visible_to
 from core import unit_of_work
 from core.clock import check_date, end_of_day, start_of_day
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.loaders import grouped
 from core.numbering import DocumentKind, allocate_number
 from core.pagination import Page, PageRequest, paginate
 from core.permissions import require
@@ -280,15 +281,9 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
         query = query.where(Referral.status.in_(filters.statuses))
     if filters.domain_codes:
         query = query.where(Referral.domain_code.in_(filters.domain_codes))
-    if filters.agency_id:
-        try:
-            query = query.where(Referral.agency_id == uuid.UUID(filters.agency_id))
-        except ValueError as error:
-            raise ValidationFailed("agencyId 无效 / invalid agencyId", field="agencyId") from error
-    if filters.jurisdiction_code:
-        subtree = select(Jurisdiction.id).where(
-            Jurisdiction.code.like(filters.jurisdiction_code.rstrip("0") + "%"))
-        query = query.where(Referral.jurisdiction_id.in_(subtree))
+    for condition in owner_filters(agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id,
+                                   agency_id=filters.agency_id, jurisdiction_code=filters.jurisdiction_code):
+        query = query.where(condition)
     if check_date(filters.submitted_from, "submittedFrom"):
         query = query.where(Referral.submitted_at >= start_of_day(filters.submitted_from))
     if check_date(filters.submitted_to, "submittedTo"):
@@ -439,10 +434,7 @@ async def status_history(session: AsyncSession, *, principal: Principal, referra
                                         visible_to(principal, agency_column=Referral.agency_id,
                                                    jurisdiction_column=Referral.jurisdiction_id))
                                  .order_by(ReferralStatusChange.changed_at, ReferralStatusChange.id))
-    history: dict[uuid.UUID, list[ReferralStatusChange]] = {referral_id: [] for referral_id in referral_ids}
-    for row in rows:
-        history[row.referral_id].append(row)
-    return history
+    return grouped(rows, referral_ids, key=lambda row: row.referral_id)
 
 
 async def parties_of(session: AsyncSession, *, principal: Principal, protection: IdentityProtection,
@@ -456,13 +448,13 @@ async def parties_of(session: AsyncSession, *, principal: Principal, protection:
                visible_to(principal, agency_column=Referral.agency_id,
                           jurisdiction_column=Referral.jurisdiction_id))
         .order_by(ReferralParty.referral_id, ReferralParty.position))
-    parties: dict[uuid.UUID, list[PartyView]] = {referral_id: [] for referral_id in referral_ids}
-    for row, jurisdiction_id in rows:
-        parties[row.referral_id].append(PartyView(
-            kind=row.kind, name=row.name, role=row.role, uscc=row.uscc,
-            id_number=shown_id_number(principal, jurisdiction_id, ciphertext=row.id_number_ciphertext,
-                                      masked=row.id_number_masked, protection=protection)))
-    return parties
+    def view(party: ReferralParty, jurisdiction_id: uuid.UUID) -> PartyView:
+        return PartyView(kind=party.kind, name=party.name, role=party.role, uscc=party.uscc,
+                         id_number=shown_id_number(principal, jurisdiction_id, ciphertext=party.id_number_ciphertext,
+                                                   masked=party.id_number_masked, protection=protection))
+
+    groups = grouped(rows, referral_ids, key=lambda row: row[0].referral_id)
+    return {referral_id: [view(*row) for row in group] for referral_id, group in groups.items()}
 
 
 async def domains_by_code(session: AsyncSession, codes: list[str]) -> dict[str, ReferralDomain]:
