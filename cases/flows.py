@@ -1,5 +1,17 @@
-"""The case state machine, declared once as data on core.state_machine. So far a case is only
-filed; the stages after filing add their statuses and transitions here."""
+"""The case state machine, declared once as data on core.state_machine.
+
+The life of a case (../shared/DOMAIN.md, "The procedure the platform tracks"): it is filed (立案);
+an administrative case may go to pre-litigation consultation with the agency (诉前磋商, 办案规则
+art. 70) and end there once the agency has fully performed its duty (art. 74), or get a
+pre-litigation recommendation (诉前检察建议) whose reply and rectification are followed up; if the
+agency neither performs nor rectifies, the procuratorate sues (行政诉讼法 art. 25(4): only after a
+recommendation). A civil claim (and the civil claim of a criminal case) is announced for 30 days
+first (法释〔2018〕6号 art. 13), and sued after. Every case is closed with an outcome; a follow-up
+check months later (回头看) may reopen follow-up.
+
+Which transitions a case's kind allows (a recommendation only in an administrative case, the
+announcement only with a civil claim) is checked in cases.service: the table says which status
+moves to which, and who may move it."""
 
 from __future__ import annotations
 
@@ -9,8 +21,33 @@ from core.state_machine import StateMachine, Transition
 
 __all__ = ["CASE_MACHINE", "CASE_TRANSITIONS", "CaseAction", "CaseStatus"]
 
+_PROSECUTOR = frozenset({Role.PROSECUTOR})
+
 CASE_TRANSITIONS: tuple[Transition[CaseStatus, CaseAction], ...] = (
-    Transition(CaseAction.FILE, None, CaseStatus.FILED, frozenset({Role.PROSECUTOR})),
+    Transition(CaseAction.FILE, None, CaseStatus.FILED, _PROSECUTOR),
+    Transition(CaseAction.CONSULT, CaseStatus.FILED, CaseStatus.CONSULTATION, _PROSECUTOR),
+    Transition(CaseAction.ISSUE_RECOMMENDATION, CaseStatus.FILED, CaseStatus.RECOMMENDATION_ISSUED, _PROSECUTOR),
+    Transition(CaseAction.ISSUE_RECOMMENDATION, CaseStatus.CONSULTATION, CaseStatus.RECOMMENDATION_ISSUED,
+               _PROSECUTOR),
+    # Follow-up starts with the agency's reply, or when the reply is late and the prosecutor goes
+    # to look; either way a prosecutor's act (the agency's reply does not move the case).
+    Transition(CaseAction.BEGIN_FOLLOW_UP, CaseStatus.RECOMMENDATION_ISSUED, CaseStatus.FOLLOW_UP, _PROSECUTOR),
+    Transition(CaseAction.ANNOUNCE, CaseStatus.FILED, CaseStatus.ANNOUNCED, _PROSECUTOR),
+    # An administrative suit follows a recommendation that was not complied with; a civil one
+    # follows the announcement period.
+    Transition(CaseAction.FILE_LITIGATION, CaseStatus.FOLLOW_UP, CaseStatus.LITIGATION, _PROSECUTOR),
+    Transition(CaseAction.FILE_LITIGATION, CaseStatus.ANNOUNCED, CaseStatus.LITIGATION, _PROSECUTOR),
+    # Closing always says why (the outcome's summary): duty performed after consultation,
+    # rectified after the recommendation, judgment or mediation, an organisation sued itself
+    # after the announcement, or the case was terminated.
+    Transition(CaseAction.CLOSE, CaseStatus.FILED, CaseStatus.CLOSED, _PROSECUTOR, reason_required=True),
+    Transition(CaseAction.CLOSE, CaseStatus.CONSULTATION, CaseStatus.CLOSED, _PROSECUTOR, reason_required=True),
+    Transition(CaseAction.CLOSE, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED, _PROSECUTOR, reason_required=True),
+    Transition(CaseAction.CLOSE, CaseStatus.ANNOUNCED, CaseStatus.CLOSED, _PROSECUTOR, reason_required=True),
+    Transition(CaseAction.CLOSE, CaseStatus.LITIGATION, CaseStatus.CLOSED, _PROSECUTOR, reason_required=True),
+    # 回头看: a check months after closing finds the harm back or the rectification undone.
+    Transition(CaseAction.REOPEN_FOLLOW_UP, CaseStatus.CLOSED, CaseStatus.FOLLOW_UP, _PROSECUTOR,
+               reason_required=True),
 )
 
 CASE_MACHINE = StateMachine(

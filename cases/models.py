@@ -20,12 +20,24 @@ class CaseKind(str, enum.Enum):
 
 
 class CaseStatus(str, enum.Enum):
-    # Only what is implemented: later stages (recommendation, litigation, closing) add theirs.
     FILED = "FILED"  # 已立案
+    CONSULTATION = "CONSULTATION"  # 诉前磋商
+    RECOMMENDATION_ISSUED = "RECOMMENDATION_ISSUED"  # 已发出诉前检察建议
+    FOLLOW_UP = "FOLLOW_UP"  # 跟进监督 (the reply and the rectification are being checked)
+    ANNOUNCED = "ANNOUNCED"  # 公告中 (civil claims: 30 days before suit)
+    LITIGATION = "LITIGATION"  # 提起诉讼
+    CLOSED = "CLOSED"  # 结案
 
 
 class CaseAction(str, enum.Enum):
     FILE = "file"
+    CONSULT = "consult"
+    ISSUE_RECOMMENDATION = "issue_recommendation"
+    BEGIN_FOLLOW_UP = "begin_follow_up"
+    ANNOUNCE = "announce"
+    FILE_LITIGATION = "file_litigation"
+    CLOSE = "close"
+    REOPEN_FOLLOW_UP = "reopen_follow_up"
 
 
 class Case(Base):
