@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +61,7 @@ async def schedule_hearing(session: AsyncSession, *, principal: Principal, case_
         raise ValidationFailed(f"听证不能早于立案日期 {case.filed_on} / scheduledAt cannot precede the filing date "
                                f"{case.filed_on}", field="scheduledAt")
     hearing = Hearing(case_id=case.id, agency_id=case.agency_id, jurisdiction_id=case.jurisdiction_id,
-                      topic=HearingTopic(plan.topic), scheduled_at=plan.scheduled_at,
+                      topic=HearingTopic(plan.topic), scheduled_at=plan.scheduled_at.astimezone(timezone.utc),
                       place=clean_text(plan.place, "place", 200, required=True), public=plan.public,
                       participants=checked_participants(plan.participants, HearingParticipantRole))
     hearing.set_actor(principal)
