@@ -121,10 +121,10 @@ class Case(Base):
     consulted_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
     consultation_started_on: Mapped[date | None] = mapped_column(Date)
 
-    # The announcement (公告) of a civil claim, its period's last day and its outcome.
+    # The announcement (公告) of a civil claim and its outcome; its period is a deadline
+    # (deadlines package, rule CIVIL_ANNOUNCEMENT) opened when it is published.
     announcement_published_on: Mapped[date | None] = mapped_column(Date)
     announcement_medium: Mapped[str | None] = mapped_column(String(200))
-    announcement_ends_on: Mapped[date | None] = mapped_column(Date)
     announcement_outcome: Mapped[AnnouncementOutcome | None] = mapped_column(
         string_enum(AnnouncementOutcome, "announcement_outcome"))
     announcement_organisation: Mapped[str | None] = mapped_column(String(200))

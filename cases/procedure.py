@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from core.errors import Conflict, InvalidTransition, ValidationFailed
 from core.loaders import grouped
 from core.state_machine import MAX_REASON_LENGTH, apply_transition
 from core.text import clean_text
+from deadlines import service as deadlines_service
 
 MAX_PARTICIPANTS = 50
 MAX_FACTS_LENGTH = 20000
@@ -180,14 +181,25 @@ def sees_consultation(principal: Principal, case: Case) -> bool:
     return principal.role is not Role.AGENCY_LIAISON or case.consulted_agency_id == principal.agency_id
 
 
-ANNOUNCEMENT_DAYS = 30  # 法释〔2018〕6号 art. 13
+# A case's deadlines are filed under this subject kind (deadlines.models.Deadline.subject_kind).
+DEADLINE_SUBJECT = "CASE"
+# 法释〔2018〕6号 art. 13: thirty days, the rule and its computation in deadlines/rules.toml.
+ANNOUNCEMENT_RULE = "CIVIL_ANNOUNCEMENT"
 
 
-def announcement_ends_on_30_calendar_days(published_on: date) -> date:
-    """The last day of the announcement period, until the deadlines package's rule
-    CIVIL_ANNOUNCEMENT replaces it: 30 days counted from the day after publication (a period's
-    first day is not counted, 民事诉讼法 art. 85), calendar days."""
-    return published_on + timedelta(days=ANNOUNCEMENT_DAYS)
+async def announcement_ends_on(session: AsyncSession, principal: Principal, case: Case) -> date:
+    """The last day of the case's announcement period: its deadline's due date, read each time
+    (a change of the official calendar recomputes it)."""
+    deadlines = await deadlines_service.deadlines_of(session, principal=principal, subject_kind=DEADLINE_SUBJECT,
+                                                     subject_ids=[case.id])
+    return next(row.due_on for row in deadlines[case.id] if row.rule_code == ANNOUNCEMENT_RULE)
+
+
+async def _announcement_settled(session: AsyncSession, case: Case, day: date) -> None:
+    """The announcement's outcome is known (an organisation came forward, none did, the suit was
+    filed, the case closed): its period no longer waits for anything."""
+    await deadlines_service.meet_deadline(session, subject_kind=DEADLINE_SUBJECT, subject_id=case.id,
+                                          rule=ANNOUNCEMENT_RULE, met_on=day)
 
 
 async def announce_case(session: AsyncSession, *, principal: Principal, case_id: str, published_on: date,
@@ -199,16 +211,17 @@ async def announce_case(session: AsyncSession, *, principal: Principal, case_id:
                  "只有民事公益诉讼和刑事附带民事公益诉讼案件需要公告 / only a civil claim is announced")
     case.announcement_published_on = _not_before_filing(case, published_on, "publishedOn")
     case.announcement_medium = clean_text(medium, "medium", 200, required=True)
-    case.announcement_ends_on = announcement_ends_on_30_calendar_days(case.announcement_published_on)
+    await deadlines_service.open_deadline(
+        session, rule=ANNOUNCEMENT_RULE, start_on=case.announcement_published_on, subject_kind=DEADLINE_SUBJECT,
+        subject_id=case.id, agency_id=case.agency_id, jurisdiction_id=case.jurisdiction_id, principal=principal)
     await session.flush()
     return case
 
 
-def _period_still_running(case: Case, day: date, field: str) -> InvalidTransition:
+def _period_still_running(case: Case, ends_on: date, day: date, field: str) -> InvalidTransition:
     return InvalidTransition(
-        f"公告期至 {case.announcement_ends_on} 届满，{day} 尚在公告期内 / the announcement period ends on "
-        f"{case.announcement_ends_on}; {field} {day} is within it",
-        status=case.status.value, announcementEndsOn=case.announcement_ends_on.isoformat())
+        f"公告期至 {ends_on} 届满，{day} 尚在公告期内 / the announcement period ends on {ends_on}; {field} {day} "
+        f"is within it", status=case.status.value, announcementEndsOn=ends_on.isoformat())
 
 
 async def record_announcement_outcome(session: AsyncSession, *, principal: Principal, case_id: str,
@@ -229,8 +242,8 @@ async def record_announcement_outcome(session: AsyncSession, *, principal: Princ
         if name:
             raise ValidationFailed("无组织起诉时不填写组织名称 / no organisation is named when none came forward",
                                    field="organisation")
-        if day <= case.announcement_ends_on:
-            raise _period_still_running(case, day, "recordedOn")
+        if day <= (ends_on := await announcement_ends_on(session, principal, case)):
+            raise _period_still_running(case, ends_on, day, "recordedOn")
     if case.announcement_outcome is not None:
         raise Conflict(f"公告结果已记录 / the announcement's outcome was already recorded "
                        f"({case.announcement_outcome.value})")
@@ -238,6 +251,7 @@ async def record_announcement_outcome(session: AsyncSession, *, principal: Princ
                                  else AnnouncementOutcome.NO_ORGANISATION)
     case.announcement_organisation = name
     case.announcement_outcome_on = day
+    await _announcement_settled(session, case, day)
     await session.flush()
     return case
 
@@ -252,8 +266,8 @@ async def file_litigation(session: AsyncSession, *, principal: Principal, case_i
     court_name = clean_text(court, "court", 200, required=True)
     claims_text = clean_text(claims, "claims", MAX_FACTS_LENGTH, required=True)
     if case.announcement_published_on is not None and case.kind in CIVIL_CLAIM_KINDS:
-        if day <= case.announcement_ends_on:
-            raise _period_still_running(case, day, "filedOn")
+        if day <= (ends_on := await announcement_ends_on(session, principal, case)):
+            raise _period_still_running(case, ends_on, day, "filedOn")
         if case.announcement_outcome is AnnouncementOutcome.ORGANISATION_CAME_FORWARD:
             raise InvalidTransition(
                 f"已有组织（{case.announcement_organisation}）起诉，检察机关可支持起诉，结案请用 SUED_BY_ORGANISATION / "
@@ -263,6 +277,7 @@ async def file_litigation(session: AsyncSession, *, principal: Principal, case_i
             # Suing after the period states that no organisation came forward within it.
             case.announcement_outcome = AnnouncementOutcome.NO_ORGANISATION
             case.announcement_outcome_on = day
+            await _announcement_settled(session, case, day)
     case.litigation_court, case.litigation_filed_on, case.litigation_claims = court_name, day, claims_text
     await session.flush()
     return case
@@ -312,6 +327,8 @@ async def close_case(session: AsyncSession, *, principal: Principal, case_id: st
                                "(recordAnnouncementOutcome)", field="outcome")
     closed_on = _not_before_filing(case, closing.closed_on, "closedOn")
     judgment = _checked_judgment(case, closing, closed_on)
+    if source is CaseStatus.ANNOUNCED:
+        await _announcement_settled(session, case, closed_on)
     case.outcome, case.outcome_summary, case.closed_on = closing.outcome, summary, closed_on
     case.judgment_court = judgment.court if judgment else None
     case.judgment_document_number = judgment.document_number if judgment else None

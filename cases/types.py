@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
@@ -27,6 +28,7 @@ from cases.models import CaseStatusChange as CaseStatusChangeModel
 from cases.models import ConsultationMeeting as ConsultationMeetingModel
 from cases.models import Hearing as HearingModel
 from core.loaders import loader
+from deadlines.types import Deadline, deadline_field
 from geo.types import Areal, CoordinateSystem, GeoJSON
 from parties.types import Party, PartyFilterInput, PartyInput
 from referral import service as referral_service
@@ -148,11 +150,22 @@ class Hearing:
 class CaseAnnouncement:
     published_on: date
     medium: str
-    ends_on: date = strawberry.field(description="The last day of the announcement period; the procuratorate may "
-                                                 "sue from the day after.")
     outcome: AnnouncementOutcome | None
     organisation: str | None
     outcome_recorded_on: date | None
+    case_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The announcement period as a deadline, with its proof; met once its outcome "
+                                  "is known (an organisation came forward or not, the suit filed, the case closed).")
+    async def deadline(self, info: Info) -> Deadline | None:
+        return await deadline_field(info, subject_kind=procedure.DEADLINE_SUBJECT, subject_id=self.case_id,
+                                    rule=procedure.ANNOUNCEMENT_RULE)
+
+    @strawberry.field(description="The last day of the announcement period; the procuratorate may sue from the "
+                                  "day after.")
+    async def ends_on(self, info: Info) -> date | None:
+        deadline = await self.deadline(info)
+        return deadline.due_on if deadline else None
 
 
 @strawberry.type(description="The suit the procuratorate brought (提起诉讼).")
@@ -278,9 +291,8 @@ class Case(Areal):
         if row.announcement_published_on is None:
             return None
         return CaseAnnouncement(published_on=row.announcement_published_on, medium=row.announcement_medium,
-                                ends_on=row.announcement_ends_on, outcome=row.announcement_outcome,
-                                organisation=row.announcement_organisation,
-                                outcome_recorded_on=row.announcement_outcome_on)
+                                outcome=row.announcement_outcome, organisation=row.announcement_organisation,
+                                outcome_recorded_on=row.announcement_outcome_on, case_id=row.id)
 
     @strawberry.field(description="The suit, once brought.")
     def litigation(self) -> CaseLitigation | None:

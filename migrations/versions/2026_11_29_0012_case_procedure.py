@@ -2,7 +2,7 @@
 case), consultation, announcement, litigation, closing, hearings and internal notes; sorting by number
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 10:30:00
 """
 
@@ -14,7 +14,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
@@ -85,7 +85,7 @@ def upgrade() -> None:
     op.add_column('pil_case', sa.Column('number_serial', sa.Integer(), nullable=True))
     for name, column_type in (('consulted_agency_id', sa.Uuid()), ('consultation_started_on', sa.Date()),
                               ('announcement_published_on', sa.Date()),
-                              ('announcement_medium', sa.String(length=200)), ('announcement_ends_on', sa.Date()),
+                              ('announcement_medium', sa.String(length=200)),
                               ('announcement_outcome', sa.String(length=32)),
                               ('announcement_organisation', sa.String(length=200)),
                               ('announcement_outcome_on', sa.Date()), ('litigation_court', sa.String(length=200)),
@@ -200,7 +200,7 @@ def downgrade() -> None:
     op.drop_constraint(op.f('fk_pil_case_consulted_agency_id_agency'), 'pil_case', type_='foreignkey')
     op.drop_constraint(op.f('fk_pil_case_domain_code_referral_domain'), 'pil_case', type_='foreignkey')
     for name in ('consulted_agency_id', 'consultation_started_on', 'announcement_published_on', 'announcement_medium',
-                 'announcement_ends_on', 'announcement_outcome', 'announcement_organisation',
+                 'announcement_outcome', 'announcement_organisation',
                  'announcement_outcome_on', 'litigation_court', 'litigation_filed_on', 'litigation_claims', 'outcome',
                  'outcome_summary', 'closed_on', 'judgment_court', 'judgment_document_number', 'judgment_on',
                  'number_serial', 'number_year', 'harms_public_interest', 'harms_state_interests', 'address', 'facts',

@@ -12,7 +12,9 @@ from tests.cases.helpers import ACTORS, case_state, move_by_engine, new_case, re
 from tests.conftest import error_codes, graphql
 
 ANNOUNCE = """mutation($caseId: ID!, $input: AnnounceCaseInput!) { announceCase(caseId: $caseId, input: $input) {
-  status announcement { publishedOn medium endsOn outcome organisation outcomeRecordedOn } } }"""
+  status announcement { publishedOn medium endsOn outcome organisation outcomeRecordedOn
+  deadline { rule startOn dueOn metOn } } } }"""
+DEADLINE = """query($id: ID!) { case(id: $id) { announcement { endsOn deadline { rule dueOn metOn isOverdue } } } }"""
 OUTCOME = """mutation($caseId: ID!, $input: AnnouncementOutcomeInput!) {
   recordAnnouncementOutcome(caseId: $caseId, input: $input) { status announcement { outcome organisation
   outcomeRecordedOn } } }"""
@@ -41,9 +43,26 @@ async def test_a_civil_claim_is_announced_for_thirty_days(client, world, monkeyp
     # 30 days counted from the day after publication: the period's last day is 4 February.
     assert body["data"]["announceCase"] == {"status": "ANNOUNCED", "announcement": {
         "publishedOn": "2026-01-05", "medium": "正义网", "endsOn": "2026-02-04", "outcome": None,
-        "organisation": None, "outcomeRecordedOn": None}}
+        "organisation": None, "outcomeRecordedOn": None, "deadline": {
+            "rule": "CIVIL_ANNOUNCEMENT", "startOn": "2026-01-05", "dueOn": "2026-02-04", "metOn": None}}}
     history = (await case_state(client, world, case_id, "liaison-a"))["history"]
     assert history[-1]["action"] == "announce" and history[-1]["actorName"] == user
+
+
+async def test_a_period_ending_on_a_rest_day_ends_on_the_next_working_day(client, world, monkeypatch):
+    # Published 8 January 2026: thirty days end on Saturday 7 February, so the period runs to Monday
+    # 9 February (民事诉讼法 art. 85), on the official calendar of the deadlines package.
+    with today_is(monkeypatch, date(2026, 1, 8)):
+        case_id = await new_case(client, world, kind="CIVIL")
+        body = await graphql(client, ANNOUNCE, {"caseId": case_id, "input": {**PUBLISHED, "publishedOn": "2026-01-08"}},
+                             world.tokens["prosecutor-1"])
+    assert body["data"]["announceCase"]["announcement"]["endsOn"] == "2026-02-09"
+    with today_is(monkeypatch, date(2026, 2, 9)):
+        body = await graphql(client, SUE, {"caseId": case_id, "input": SUIT}, world.tokens["prosecutor-1"])
+        assert body["errors"][0]["extensions"]["announcementEndsOn"] == "2026-02-09"
+    with today_is(monkeypatch, date(2026, 2, 10)):
+        assert "errors" not in await graphql(client, SUE, {"caseId": case_id, "input": SUIT},
+                                             world.tokens["prosecutor-1"])
 
 
 async def test_no_one_else_announces(client, world, monkeypatch):
@@ -96,6 +115,10 @@ async def test_no_suit_before_the_announcement_period_ends(client, world, monkey
     assert body["data"]["fileLitigation"] == {
         "status": "LITIGATION", "litigation": {"court": SUIT["court"], "filedOn": "2026-02-05", "claims": SUIT["claims"]},
         "announcement": {"outcome": "NO_ORGANISATION", "outcomeRecordedOn": "2026-02-05"}}
+    # The period waits for nothing more: its deadline is met, never overdue.
+    seen = await graphql(client, DEADLINE, {"id": case_id}, world.tokens["liaison-a"])
+    assert seen["data"]["case"]["announcement"] == {"endsOn": "2026-02-04", "deadline": {
+        "rule": "CIVIL_ANNOUNCEMENT", "dueOn": "2026-02-04", "metOn": "2026-02-05", "isOverdue": False}}
 
 
 async def test_a_civil_claim_not_announced_is_not_sued(client, world):
@@ -126,6 +149,8 @@ async def test_an_organisation_came_forward_so_it_sues_and_the_case_closes(clien
         body = await graphql(client, CLOSE, {"caseId": case_id, "input": {
             "outcome": "SUED_BY_ORGANISATION", "summary": "基金会已提起民事公益诉讼，本院支持起诉"}}, token)
     assert body["data"]["closeCase"]["outcome"] == "SUED_BY_ORGANISATION"
+    seen = await graphql(client, DEADLINE, {"id": case_id}, token)
+    assert seen["data"]["case"]["announcement"]["deadline"]["metOn"] == "2026-01-20"  # settled when it came forward
     assert (await case_state(client, world, case_id, "liaison-a"))["outcome"] == "SUED_BY_ORGANISATION"
 
 
