@@ -10,8 +10,9 @@ first (法释〔2018〕6号 art. 13), and sued after. Every case is closed with 
 check months later (回头看) may reopen follow-up.
 
 Which transitions a case's kind allows (a recommendation only in an administrative case, the
-announcement only with a civil claim) is checked in cases.service: the table says which status
-moves to which, and who may move it."""
+announcement only with a civil claim) is checked by the services that make them (cases.procedure,
+the recommendations package): the table says which status moves to which, and who may move it;
+OUTCOME_SOURCES below says which outcome a case may close with from which status."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ class MeetingRecord:
 
 
 @dataclass(frozen=True)
-class Judgment:
+class CourtDecision:
     court: str
     document_number: str
     decided_on: date
@@ -73,7 +73,7 @@ class Closing:
     outcome: CaseOutcome
     summary: str
     closed_on: date | None = None
-    judgment: Judgment | None = None
+    court_decision: CourtDecision | None = None
 
 
 def _not_before_filing(case: Case, day: date | None, field: str) -> date:
@@ -283,23 +283,23 @@ async def file_litigation(session: AsyncSession, *, principal: Principal, case_i
     return case
 
 
-def _checked_judgment(case: Case, closing: Closing, closed_on: date) -> Judgment | None:
+def _checked_court_decision(case: Case, closing: Closing, closed_on: date) -> CourtDecision | None:
     if closing.outcome not in OUTCOMES_FROM_COURT:
-        if closing.judgment is not None:
+        if closing.court_decision is not None:
             raise ValidationFailed(f"结案方式 {closing.outcome.value} 不附法院文书 / outcome {closing.outcome.value} "
-                                   "carries no court document", field="judgment")
+                                   "carries no court document", field="courtDecision")
         return None
-    if closing.judgment is None:
+    if closing.court_decision is None:
         raise ValidationFailed(f"结案方式 {closing.outcome.value} 须填写法院、文书号和日期 / outcome "
                                f"{closing.outcome.value} needs the court, the document number and its date",
-                               field="judgment")
-    decided_on = check_date(closing.judgment.decided_on, "judgment.decidedOn", not_after_today=True)
+                               field="courtDecision")
+    decided_on = check_date(closing.court_decision.decided_on, "courtDecision.decidedOn", not_after_today=True)
     if decided_on < case.litigation_filed_on or decided_on > closed_on:
         raise ValidationFailed(f"裁判日期应在起诉日期 {case.litigation_filed_on} 与结案日期 {closed_on} 之间 / "
                                f"the court's decision falls between the suit ({case.litigation_filed_on}) "
-                               f"and the closing ({closed_on})", field="judgment.decidedOn")
-    return Judgment(court=clean_text(closing.judgment.court, "judgment.court", 200, required=True),
-                    document_number=clean_text(closing.judgment.document_number, "judgment.documentNumber", 100,
+                               f"and the closing ({closed_on})", field="courtDecision.decidedOn")
+    return CourtDecision(court=clean_text(closing.court_decision.court, "courtDecision.court", 200, required=True),
+                    document_number=clean_text(closing.court_decision.document_number, "courtDecision.documentNumber", 100,
                                                required=True),
                     decided_on=decided_on)
 
@@ -326,13 +326,13 @@ async def close_case(session: AsyncSession, *, principal: Principal, case_id: st
         raise ValidationFailed("尚未记录有组织起诉 / no organisation has been recorded as coming forward "
                                "(recordAnnouncementOutcome)", field="outcome")
     closed_on = _not_before_filing(case, closing.closed_on, "closedOn")
-    judgment = _checked_judgment(case, closing, closed_on)
+    decision = _checked_court_decision(case, closing, closed_on)
     if source is CaseStatus.ANNOUNCED:
         await _announcement_settled(session, case, closed_on)
     case.outcome, case.outcome_summary, case.closed_on = closing.outcome, summary, closed_on
-    case.judgment_court = judgment.court if judgment else None
-    case.judgment_document_number = judgment.document_number if judgment else None
-    case.judgment_on = judgment.decided_on if judgment else None
+    case.judgment_court = decision.court if decision else None
+    case.judgment_document_number = decision.document_number if decision else None
+    case.judgment_on = decision.decided_on if decision else None
     await session.flush()
     return case
 

@@ -412,8 +412,8 @@ class CloseCaseInput:
         decision = self.court_decision
         return procedure.Closing(
             outcome=self.outcome, summary=self.summary, closed_on=self.closed_on,
-            judgment=procedure.Judgment(court=decision.court, document_number=decision.document_number,
-                                        decided_on=decision.decided_on) if decision else None)
+            court_decision=procedure.CourtDecision(court=decision.court, document_number=decision.document_number,
+                                                   decided_on=decision.decided_on) if decision else None)
 
 
 @strawberry.input

@@ -119,11 +119,11 @@ async def test_a_judgment_closes_with_the_courts_document(client, world, resourc
 
 
 @pytest.mark.parametrize("fields, field", [
-    ({"outcome": "MEDIATION", "courtDecision": None}, "judgment"),
-    ({"outcome": "JUDGMENT", "courtDecision": {**DECISION, "decidedOn": "2000-01-01"}}, "judgment.decidedOn"),
-    ({"outcome": "JUDGMENT", "courtDecision": {**DECISION, "court": " ", "decidedOn": "TODAY"}}, "judgment.court"),
+    ({"outcome": "MEDIATION", "courtDecision": None}, "courtDecision"),
+    ({"outcome": "JUDGMENT", "courtDecision": {**DECISION, "decidedOn": "2000-01-01"}}, "courtDecision.decidedOn"),
+    ({"outcome": "JUDGMENT", "courtDecision": {**DECISION, "court": " ", "decidedOn": "TODAY"}}, "courtDecision.court"),
     ({"outcome": "JUDGMENT", "courtDecision": {**DECISION, "documentNumber": "", "decidedOn": "TODAY"}},
-     "judgment.documentNumber"),
+     "courtDecision.documentNumber"),
     ({"outcome": "JUDGMENT", "summary": "  "}, "summary"),
     ({"outcome": "JUDGMENT", "closedOn": "2999-01-01"}, "closedOn"),
     ({"outcome": "JUDGMENT", "closedOn": "2000-01-01"}, "closedOn"),
@@ -144,7 +144,7 @@ async def test_an_outcome_no_court_decided_takes_no_court_document(client, world
     body = await graphql(client, CLOSE, {"caseId": case_id, "input": {
         **closing("RECTIFIED"), "courtDecision": {**DECISION, "decidedOn": clock.today().isoformat()}}},
         world.tokens["prosecutor-1"])
-    assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == "judgment"
+    assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == "courtDecision"
 
 
 async def test_a_reopened_case_shows_no_outcome_until_closed_again(client, world, resources):
