@@ -162,7 +162,8 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
     path.write_text(schema_sdl(), encoding="utf-8")
 
 
-STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence"})
+STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
+                                         "import-layer"})
 
 
 def main(argv: list[str] | None = None) -> int:
