@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agencies.models import AgencyKind
@@ -49,3 +49,15 @@ class ReferenceFeature(Base):
     layer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reference_layer.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     geometry = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+class TileSourceVersion(Base):
+    """A version for each table tiles are drawn from, moved on (to a fresh value of one sequence)
+    by a trigger in every transaction that changes the table, at its commit. Read in the same
+    snapshot as a tile, it says whether a cached tile still shows what the database holds,
+    whichever process or tool changed the rows (migration 0015 has the triggers)."""
+
+    __tablename__ = "tile_source_version"
+
+    source: Mapped[str] = mapped_column(String(63), primary_key=True)  # the table's name
+    version: Mapped[int] = mapped_column(BigInteger)

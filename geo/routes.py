@@ -3,7 +3,6 @@ the same bearer token and the same scoping as GraphQL, failing as JSON with the 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
@@ -15,12 +14,14 @@ from app.http import error_response
 from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, DatabaseUnavailable, NotFound, Unauthenticated
-from geo.tiles import MEDIA_TYPE, render_tile, tilejson
+from geo.tiles import MEDIA_TYPE, TileCache, render_tile, tilejson
 
 router = APIRouter()
 # A tile may change with any submission, so a client revalidates each time (a 304 costs no
 # bytes); `private` keeps shared caches from handing one caller's tile to another.
 CACHE_CONTROL = "private, no-cache"
+# Per process; each worker keeps its own, all of them checked against the database's versions.
+TILE_CACHE = TileCache(max_bytes=64 * 1024 * 1024)
 
 
 async def _as_principal(request: Request, work: Callable[..., Awaitable[Response]]) -> Response:
@@ -44,10 +45,6 @@ async def _as_principal(request: Request, work: Callable[..., Awaitable[Response
             await unit_of_work.rollback(session)
 
 
-def _etag(content: bytes) -> str:
-    return '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
-
-
 def _matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
@@ -62,8 +59,9 @@ async def vector_tile(layer: str, z: str, x: str, y_and_format: str, request: Re
     async def work(session, principal: Principal) -> Response:
         if not dot or extension != "mvt":
             raise NotFound("瓦片格式应为 .mvt / tiles are served as .mvt", field="format")
-        tile = await render_tile(session, principal=principal, layer_name=layer, z=z, x=x, y=y)
-        etag = _etag(tile.content)
+        tile = await render_tile(session, principal=principal, layer_name=layer, z=z, x=x, y=y,
+                                 cache=TILE_CACHE)
+        etag = tile.etag
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization"}
         if tile.capped:
             headers["X-Tile-Capped"] = "true"

@@ -12,12 +12,16 @@ every row's geometry, so the GiST index on the column answers it."""
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from geoalchemy2 import Geography
 from sqlalchemy import Float, Integer, Numeric, String, cast, func, literal, literal_column, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -27,7 +31,7 @@ from agencies.scoping import visible_to
 from core.errors import NotFound, ValidationFailed
 from evidence.models import Evidence
 from geo.geometry import SQUARE_METERS_PER_MU
-from geo.models import ReferenceFeature, ReferenceLayer
+from geo.models import ReferenceFeature, ReferenceLayer, TileSourceVersion
 from referral.models import Referral
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -120,6 +124,7 @@ class TileLayer:
     name: str
     description: str
     vector_layers: tuple[VectorLayer, ...]
+    sources: tuple[str, ...]  # the tables its tiles are drawn from (TileSourceVersion)
     # (principal, envelope) → (the vector layer drawn at that zoom, its features): a select whose
     # columns are the properties, `geom` in tile coordinates and `rank` (1 = most important).
     features: Callable[[Principal, Envelope], tuple[VectorLayer, Select]] = field(repr=False)
@@ -242,14 +247,15 @@ class LayerName(str, enum.Enum):
 LAYERS = {
     LayerName.REFERRALS: TileLayer("referrals", "Referrals one by one, counted per grid cell at zoom "
                                    f"{AGGREGATE_MAX_ZOOM} and below", (REFERRAL_CELLS, REFERRALS),
-                                   _referral_features),
+                                   ("referral",), _referral_features),
     LayerName.EVIDENCE: TileLayer("evidence", "Evidence files, at their referral", (EVIDENCE,),
-                                  _evidence_features),
+                                  ("evidence", "referral"), _evidence_features),
     LayerName.JURISDICTIONS: TileLayer("jurisdictions", "Administrative divisions", (JURISDICTIONS,),
-                                       _jurisdiction_features),
+                                       ("jurisdiction",), _jurisdiction_features),
     LayerName.PROTECTED_AREAS: TileLayer("protected_areas", "Reference layers: ecological red lines, "
                                          "permanent farmland, water sources, reserves, mining rights",
-                                         (PROTECTED_AREAS,), _protected_area_features),
+                                         (PROTECTED_AREAS,), ("reference_layer", "reference_feature"),
+                                         _protected_area_features),
 }
 
 
@@ -267,6 +273,10 @@ def tile_layer(name: str) -> TileLayer:
 class Tile:
     content: bytes
     capped: bool  # more features matched than FEATURE_CAP; the tile holds the first by rank
+
+    @cached_property  # a cached tile is hashed once
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.content).hexdigest()[:32] + '"'
 
 
 def tile_statement(layer: TileLayer, principal: Principal, tile: TileAddress, *, cap: int) -> Select:
@@ -286,15 +296,73 @@ def tile_statement(layer: TileLayer, principal: Principal, tile: TileAddress, *,
     content = select(func.ST_AsMVT(literal_column("mvt"), literal(vector_layer.name), EXTENT, "geom")
                      ).select_from(rows).scalar_subquery()
     capped = select(func.count() > cap).select_from(kept).scalar_subquery()
-    return select(content.label("content"), capped.label("capped"))
+    return select(content.label("content"), capped.label("capped"), version_of(layer).label("version"))
+
+
+def version_of(layer: TileLayer):
+    """The layer's data version: the newest of its tables' versions. Every bump takes a new value of
+    one sequence, so any change to any of them gives a value never seen before."""
+    return (select(func.coalesce(func.max(TileSourceVersion.version), 0))
+            .where(TileSourceVersion.source.in_(layer.sources)).scalar_subquery())
+
+
+class TileCache:
+    """Encoded tiles of this process, least recently used out first, each stored with the data
+    version it was drawn from and keyed by its whole query (scope, tile, cap and all, bound values
+    included): a cached tile is served only to a caller whose query is the very same, and only
+    while the version read in that caller's snapshot is the same, so it can neither leak across
+    scopes nor miss a change committed by any process."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[int, Tile]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: str, version: int) -> Tile | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != version:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: str, version: int, tile: Tile) -> None:
+        if len(tile.content) > self.max_bytes:
+            return
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._bytes -= len(previous[1].content)
+        self._entries[key] = (version, tile)
+        self._bytes += len(tile.content)
+        while self._bytes > self.max_bytes:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.content)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+
+def cache_key(statement: Select) -> str:
+    compiled = statement.compile(dialect=postgresql.dialect())
+    return hashlib.sha256(f"{compiled.string}\x00{sorted(compiled.params.items())!r}".encode()).hexdigest()
 
 
 async def render_tile(session: AsyncSession, *, principal: Principal, layer_name: str, z: str, x: str,
-                      y: str) -> Tile:
+                      y: str, cache: TileCache | None = None) -> Tile:
     layer = tile_layer(layer_name)
-    tile = tile_address(z, x, y)
-    row = (await session.execute(tile_statement(layer, principal, tile, cap=FEATURE_CAP))).one()
-    return Tile(content=bytes(row.content or b""), capped=bool(row.capped))
+    statement = tile_statement(layer, principal, tile_address(z, x, y), cap=FEATURE_CAP)
+    if cache is not None:
+        key = cache_key(statement)
+        cached = cache.get(key, await session.scalar(select(version_of(layer))))
+        if cached is not None:
+            return cached
+    row = (await session.execute(statement)).one()
+    tile = Tile(content=bytes(row.content or b""), capped=bool(row.capped))
+    if cache is not None:
+        # The version read with the tile, in its snapshot: a change committed since the check
+        # above is either in this tile and this version, or in neither.
+        cache.put(key, row.version, tile)
+    return tile
 
 
 async def tilejson(session: AsyncSession, *, principal: Principal, layer_name: str, base_url: str) -> dict:
