@@ -7,7 +7,10 @@ is a bound parameter.
 
 Geometries are stored in EPSG:4326 and tiles are cut in EPSG:3857: the prefilter transforms the
 envelope (one rectangle, exactly, since Mercator keeps meridians and parallels straight) rather than
-every row's geometry, so the GiST index on the column answers it."""
+every row's geometry, so the GiST index on the column answers it.
+
+Encoded tiles are cached per process (TileCache) under their whole query and the version of the
+tables they are drawn from, which triggers move at every commit (migration 0015)."""
 
 from __future__ import annotations
 
