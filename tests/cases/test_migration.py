@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -49,7 +50,9 @@ async def test_cases_filed_before_take_their_referrals_content(stack):
     stack.pg.ensure_database("pil_migration_cases")
     url = stack.pg.url("pil_migration_cases")
     config = _config(url)
-    await asyncio.to_thread(command.upgrade, config, "0011")
+    # The revision before this one (the lead re-chains migrations when merging).
+    before = ScriptDirectory.from_config(config).get_revision("0012").down_revision
+    await asyncio.to_thread(command.upgrade, config, before)
     await _run(url, *[statement for statement in SETUP.split(";\n") if statement.strip()])
     await asyncio.to_thread(command.upgrade, config, "0012")
 
@@ -62,6 +65,6 @@ async def test_cases_filed_before_take_their_referrals_content(stack):
     assert [dict(row) for row in parties] == [{"case_id": "00000000-0000-0000-0000-000000000005", "position": 0,
                                                "kind": "ENTERPRISE", "name": "某公司", "uscc": "91410101MA47TEXT10"}]
 
-    await asyncio.to_thread(command.downgrade, config, "0011")
+    await asyncio.to_thread(command.downgrade, config, before)
     [case] = await _run(url, "SELECT number, referral_id::text FROM pil_case")
     assert dict(case) == {"number": "一检公益立〔2026〕12号", "referral_id": "00000000-0000-0000-0000-000000000003"}
