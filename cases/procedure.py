@@ -261,11 +261,16 @@ async def file_litigation(session: AsyncSession, *, principal: Principal, case_i
     """Sue (→ LITIGATION): an administrative case from follow-up (after a recommendation that was
     not complied with, 行政诉讼法 art. 25(4)); a civil claim once its announcement period is over
     and no organisation came forward."""
-    case, _ = await _transition(session, principal, case_id, CaseAction.FILE_LITIGATION)
+    case, source = await _transition(session, principal, case_id, CaseAction.FILE_LITIGATION)
+    # The table lets follow-up sue, for the administrative suit; a civil claim reopened for
+    # follow-up (回头看) is sued only after an announcement, never straight from follow-up.
+    _refuse_kind(case, CaseAction.FILE_LITIGATION,
+                 frozenset({CaseKind.ADMINISTRATIVE}) if source is CaseStatus.FOLLOW_UP else CIVIL_CLAIM_KINDS,
+                 "民事公益诉讼须经公告后起诉 / a civil claim is sued only after its announcement")
     day = _not_before_filing(case, filed_on, "filedOn")
     court_name = clean_text(court, "court", 200, required=True)
     claims_text = clean_text(claims, "claims", MAX_FACTS_LENGTH, required=True)
-    if case.announcement_published_on is not None and case.kind in CIVIL_CLAIM_KINDS:
+    if source is CaseStatus.ANNOUNCED:
         if day <= (ends_on := await announcement_ends_on(session, principal, case)):
             raise _period_still_running(case, ends_on, day, "filedOn")
         if case.announcement_outcome is AnnouncementOutcome.ORGANISATION_CAME_FORWARD:

@@ -205,3 +205,14 @@ async def test_an_administrative_case_is_sued_only_from_follow_up(client, world,
     history = (await case_state(client, world, case_id, "liaison-a"))["history"]
     assert (history[-1]["action"], history[-1]["fromStatus"], history[-1]["toStatus"]) == (
         "file_litigation", "FOLLOW_UP", "LITIGATION")
+
+
+async def test_a_civil_claim_in_follow_up_is_not_sued_without_an_announcement(client, world, resources):
+    # The table lets follow-up sue (the administrative suit); a civil claim there (reopened by a
+    # check months later) needs its announcement first.
+    case_id = await new_case(client, world, kind="CIVIL")
+    await move_by_engine(resources, world, case_id, CaseAction.ISSUE_RECOMMENDATION, CaseAction.BEGIN_FOLLOW_UP)
+    body = await graphql(client, SUE, {"caseId": case_id, "input": SUIT}, world.tokens["prosecutor-1"])
+    assert error_codes(body) == ["INVALID_TRANSITION"] and body["errors"][0]["extensions"]["kind"] == "CIVIL"
+    assert "announcement" in body["errors"][0]["message"]
+    assert (await case_state(client, world, case_id))["status"] == "FOLLOW_UP"
