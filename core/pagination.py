@@ -95,7 +95,7 @@ def _cursor_value(text: str, python_type: type) -> object:
     if python_type is datetime:
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
-            raise ValueError("a cursor time has an offset")
+            raise ValueError("a cursor time needs its offset")
         # In UTC here, where year 1 minus an offset fails cleanly, instead of in the driver.
         return parsed.astimezone(timezone.utc)
     if python_type is uuid.UUID:
