@@ -101,7 +101,8 @@ async def open_deadline(session: AsyncSession, *, rule: str, start_on: date, sub
     deadline = Deadline(id=uuid.uuid4(), subject_kind=subject_kind, subject_id=subject_id, agency_id=agency_id,
                         jurisdiction_id=jurisdiction_id, rule_code=found.code, rule_version=found.version,
                         start_on=start_on, due_on=computation.due_on, provisional=computation.provisional,
-                        calendar_version=computation.calendar_version, explanation=computation.as_json())
+                        calendar_version=computation.calendar_version,
+                        explanation=explanation_of(found, computation))
     # INSERT … ON CONFLICT: one round trip on the usual path (the first opening).
     inserted = await session.scalar(_INSERT_DEADLINE, {column.key: getattr(deadline, column.key)
                                                        for column in Deadline.__table__.c
@@ -118,9 +119,20 @@ async def open_deadline(session: AsyncSession, *, rule: str, start_on: date, sub
     reason = (f"起算日由 {existing.start_on} 更正为 {start_on} / start corrected from {existing.start_on} "
               f"to {start_on}")
     existing.start_on = start_on
+    if due_on is not None or existing.rule_version != found.version:  # recomputed under its own rule
+        computation = await compute(session, rule_of(existing), start_on, due_on)
     apply_computation(session, existing, computation, reason=reason, principal=principal)
     await session.flush()
     return existing
+
+
+def explanation_of(rule: Rule, computation: Computation) -> dict:
+    return {"rule": rule.snapshot(), **computation.as_json()}
+
+
+def rule_of(deadline: Deadline) -> Rule:
+    """The rule the deadline was opened under (its version, not necessarily today's)."""
+    return Rule.from_snapshot(deadline.explanation["rule"])
 
 
 def apply_computation(session: AsyncSession, deadline: Deadline, computation: Computation, *, reason: str,
@@ -128,7 +140,7 @@ def apply_computation(session: AsyncSession, deadline: Deadline, computation: Co
     """Give an open deadline a new computation; record the change when its due date, its
     provisional mark or the days its proof lists changed. True when it changed."""
     before = dict(deadline.explanation)
-    after = computation.as_json()
+    after = explanation_of(rule_of(deadline), computation)
     unchanged = {key: value for key, value in after.items() if key != "calendarVersions"} == \
                 {key: value for key, value in before.items() if key != "calendarVersions"}
     if unchanged:
