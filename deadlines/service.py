@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, func, select, update
@@ -36,23 +37,46 @@ async def lock_calendar(session: AsyncSession, *, exclusive: bool = False) -> No
     await session.execute(select(lock(CALENDAR_LOCK_KEY)))
 
 
-async def load_calendar(session: AsyncSession, years: Iterable[int],
-                        into: WorkingCalendar | None = None) -> WorkingCalendar:
-    """The calendar of `years` (added to `into` when given), in one statement."""
-    calendar = into or WorkingCalendar()
-    wanted = sorted(set(years) - set(calendar.versions) - calendar.missing)
-    if not wanted:
-        return calendar
+@dataclass(frozen=True)
+class YearSchedule:
+    version: str
+    days: tuple[SpecialDay, ...]
+
+
+async def year_schedules(session: AsyncSession, years: Iterable[int]) -> dict[int, YearSchedule]:
+    """The schedules the table holds among `years`, in one statement (a year it lacks is absent)."""
     rows = await session.execute(
         select(CalendarYear.year, CalendarYear.revision, CalendarYear.source, CalendarDay.day, CalendarDay.kind,
                CalendarDay.name)
         .select_from(CalendarYear).outerjoin(CalendarDay, CalendarDay.year == CalendarYear.year)
-        .where(CalendarYear.year.in_(wanted)))
+        .where(CalendarYear.year.in_(sorted(set(years)))).order_by(CalendarYear.year, CalendarDay.day))
+    versions: dict[int, str] = {}
+    days: dict[int, list[SpecialDay]] = {}
     for year, revision, source, day, kind, name in rows:
-        calendar.versions[year] = CalendarYear(year=year, revision=revision, source=source).version
+        versions[year] = CalendarYear(year=year, revision=revision, source=source).version
+        days.setdefault(year, [])
         if day is not None:
-            calendar.days[day] = SpecialDay(day=day, kind=kind, name=name)
-    calendar.missing.update(year for year in wanted if year not in calendar.versions)
+            days[year].append(SpecialDay(day=day, kind=kind, name=name))
+    return {year: YearSchedule(version=version, days=tuple(days[year])) for year, version in versions.items()}
+
+
+def add_schedules(calendar: WorkingCalendar, years: Iterable[int], schedules: dict[int, YearSchedule | None]) -> None:
+    for year in years:
+        schedule = schedules.get(year)
+        if schedule is None:
+            calendar.missing.add(year)
+            continue
+        calendar.versions[year] = schedule.version
+        calendar.days.update((day.day, day) for day in schedule.days)
+
+
+async def load_calendar(session: AsyncSession, years: Iterable[int],
+                        into: WorkingCalendar | None = None) -> WorkingCalendar:
+    """The calendar of `years` (added to `into` when given: years it has are not read again)."""
+    calendar = into or WorkingCalendar()
+    wanted = sorted(set(years) - set(calendar.versions) - calendar.missing)
+    if wanted:
+        add_schedules(calendar, wanted, await year_schedules(session, wanted))
     return calendar
 
 

@@ -39,9 +39,13 @@ def deadline_changes_loader(info: Info):
 
 
 async def request_calendar(info: Info, years: list[int]) -> WorkingCalendar:
-    """The working calendar of `years`, read once per request however many deadlines need it."""
-    calendar = info.context.loaders.setdefault("working_calendar", WorkingCalendar())
-    return await service.load_calendar(info.context.session, years, into=calendar)
+    """The working calendar of `years`: each year read once per request, and the years that the
+    deadlines of a page ask for at the same time read in one statement."""
+    schedules = loader(info.context, "calendar_years", lambda wanted: service.year_schedules(
+        info.context.session, wanted))
+    calendar = WorkingCalendar()
+    service.add_schedules(calendar, years, dict(zip(years, await schedules.load_many(years), strict=True)))
+    return calendar
 
 
 async def deadline_field(info: Info, *, subject_kind: str, subject_id: uuid.UUID,

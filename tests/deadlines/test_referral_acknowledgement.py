@@ -116,6 +116,7 @@ async def test_a_list_loads_every_deadline_in_one_statement_and_only_in_scope(cl
     nodes = {edge["node"]["id"]: edge["node"]["acknowledgementDeadline"] for edge in body["data"]["referrals"]["edges"]}
     assert set(nodes) == ids and all(node["dueOn"] for node in nodes.values())
     assert len([sql for sql in statements if "FROM deadline" in sql]) == 1
+    assert len([sql for sql in statements if "FROM calendar_year" in sql]) == 1  # for workingDaysLeft
     # The other district's referral and its deadline are not there for prosecutor-1 or liaison-a.
     assert error_codes(await graphql(client, DEADLINE, {"id": other}, world.tokens["prosecutor-1"])) == ["NOT_FOUND"]
     assert error_codes(await graphql(client, DEADLINE, {"id": other}, world.tokens["liaison-a"])) == ["NOT_FOUND"]
