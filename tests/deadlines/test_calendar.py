@@ -3,6 +3,7 @@ deadline it affects is recomputed, and the change is recorded on it (before, aft
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import chinese_calendar
@@ -11,6 +12,7 @@ from sqlalchemy import delete
 
 from app.manage import load_calendar
 from deadlines.models import CalendarYear
+from deadlines.rules import REFERRAL_ACKNOWLEDGEMENT, all_rules, rule_for
 from deadlines.schedule import package_days
 from tests.conftest import error_codes, graphql
 from tests.deadlines.test_referral_acknowledgement import deadline, today_is
@@ -22,7 +24,7 @@ SET_DAYS = """mutation($year: Int!, $holidays: [CalendarDayInput!]!, $workdays: 
     changed changedDeadlines calendarYear { year revision version source reason days { date kind name } } } }"""
 YEARS = "query { calendarYears { year revision version source } }"
 CHANGES = """query($id: ID!) { referral(id: $id) { acknowledgementDeadline {
-  dueOn provisional calendarVersion: explanation { calendarVersion provisionalYears }
+  dueOn provisional explanation { calendarVersion provisionalYears }
   changes { actorName reason beforeDueOn afterDueOn beforeProvisional afterProvisional beforeCalendarVersion
             afterCalendarVersion } } } }"""
 
@@ -67,7 +69,7 @@ async def test_a_changed_year_recomputes_the_open_deadlines_it_touches(client, w
 
     seen = await changes(client, world, open_one)
     assert seen["dueOn"] == "2026-10-16"
-    assert seen["calendarVersion"]["calendarVersion"] == "2026.2 (admin)"
+    assert seen["explanation"]["calendarVersion"] == "2026.2 (admin)"
     [change] = seen["changes"]
     assert change | {"reason": None} == {
         "actorName": "admin", "reason": None, "beforeDueOn": "2026-10-15", "afterDueOn": "2026-10-16",
@@ -102,7 +104,7 @@ async def test_a_missing_year_is_provisional_until_its_schedule_is_set(client, w
     assert body["data"]["setCalendarDays"]["changedDeadlines"] == 1
     after = await changes(client, world, referral_id)
     assert (after["dueOn"], after["provisional"]) == ("2027-01-07", False)
-    assert after["calendarVersion"]["provisionalYears"] == []
+    assert after["explanation"]["provisionalYears"] == []
     [change] = after["changes"]
     assert (change["beforeDueOn"], change["afterDueOn"], change["beforeProvisional"], change["afterProvisional"]) == (
         "2027-01-06", "2027-01-07", True, False)
@@ -140,3 +142,21 @@ async def test_the_command_loads_the_years_the_table_lacks_from_the_package(clie
     assert years[2026]["revision"] == 1  # a year the table had is left as it is
     # A year the package does not have yet is reported, and the command fails.
     assert await load_calendar(settings, [2999]) == 1
+
+
+async def test_a_deadline_keeps_the_rule_it_was_opened_under(client, world, monkeypatch):
+    with today_is(monkeypatch, date(2026, 9, 30)):
+        before = await submitted(client, world)  # 7 working days: Thursday 15 Oct
+        # rules.toml gets a new version with a longer period: deadlines opened from now on use it.
+        monkeypatch.setitem(all_rules(), REFERRAL_ACKNOWLEDGEMENT,
+                            replace(rule_for(REFERRAL_ACKNOWLEDGEMENT), period=10, version="2027.1"))
+        after = await submitted(client, world)  # 8, 9, Sat 10, 12-15 Oct, 16, 19, 20 Oct
+    year = package_year(2026)
+    year["holidays"].append({"date": "2026-10-12", "name": "国庆节 National Day"})
+    assert (await set_days(client, world, **year))["data"]["setCalendarDays"]["changedDeadlines"] == 2
+    old, new = await deadline(client, world, before), await deadline(client, world, after)
+    # Recomputed on the new calendar, each under its own rule.
+    assert (old["dueOn"], old["ruleVersion"], old["explanation"]["period"]) == (
+        "2026-10-16", "2026.1", "7个工作日 / 7 working days")
+    assert (new["dueOn"], new["ruleVersion"], new["explanation"]["period"]) == (
+        "2026-10-21", "2027.1", "10个工作日 / 10 working days")
