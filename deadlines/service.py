@@ -19,6 +19,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from core.clock import check_date
+from core.db import utcnow
 from core.errors import NotFound, ValidationFailed
 from core.loaders import grouped
 from core.permissions import Actor
@@ -126,7 +127,8 @@ async def open_deadline(session: AsyncSession, *, rule: str, start_on: date, sub
                         jurisdiction_id=jurisdiction_id, rule_code=found.code, rule_version=found.version,
                         start_on=start_on, due_on=computation.due_on, provisional=computation.provisional,
                         calendar_version=computation.calendar_version,
-                        explanation=explanation_of(found, computation))
+                        explanation=explanation_of(found, computation), met_on=None, cancelled_on=None,
+                        created_at=utcnow())
     # INSERT … ON CONFLICT: one round trip on the usual path (the first opening).
     inserted = await session.scalar(_INSERT_DEADLINE, {column.key: getattr(deadline, column.key)
                                                        for column in Deadline.__table__.c
@@ -140,8 +142,11 @@ async def open_deadline(session: AsyncSession, *, rule: str, start_on: date, sub
                                Deadline.rule_code == found.code).with_for_update())
     if not existing.is_open or (existing.start_on == start_on and (due_on is None or existing.due_on == due_on)):
         return existing
-    reason = (f"起算日由 {existing.start_on} 更正为 {start_on} / start corrected from {existing.start_on} "
-              f"to {start_on}")
+    if existing.start_on != start_on:
+        reason = (f"起算日由 {existing.start_on} 更正为 {start_on} / start corrected from {existing.start_on} "
+                  f"to {start_on}")
+    else:
+        reason = f"文书确定的日期由 {existing.due_on} 改为 {due_on} / the date set changed from {existing.due_on} to {due_on}"
     existing.start_on = start_on
     if due_on is not None or existing.rule_version != found.version:  # recomputed under its own rule
         computation = await compute(session, rule_of(existing), start_on, due_on)
