@@ -3,6 +3,7 @@ deadline it affects is recomputed, and the change is recorded on it (before, aft
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date
 
@@ -10,10 +11,12 @@ import chinese_calendar
 import pytest
 from sqlalchemy import delete
 
+from agencies.models import Role
+from agencies.principal import Principal
 from app.manage import load_calendar
 from deadlines.models import CalendarYear
 from deadlines.rules import REFERRAL_ACKNOWLEDGEMENT, all_rules, rule_for
-from deadlines.schedule import package_days
+from deadlines.schedule import DayEntry, package_days, set_calendar_days
 from tests.conftest import error_codes, graphql
 from tests.deadlines.test_referral_acknowledgement import deadline, today_is
 from tests.referral.test_return_and_decline import REGISTER, submitted
@@ -160,3 +163,20 @@ async def test_a_deadline_keeps_the_rule_it_was_opened_under(client, world, monk
         "2026-10-16", "2026.1", "7个工作日 / 7 working days")
     assert (new["dueOn"], new["ruleVersion"], new["explanation"]["period"]) == (
         "2026-10-21", "2027.1", "10个工作日 / 10 working days")
+
+
+async def test_a_deadline_opened_while_the_calendar_changes_waits_for_the_change(client, world, monkeypatch,
+                                                                                  resources):
+    holidays, workdays = package_days(2026)
+    holidays.append(DayEntry(date(2026, 10, 12), "国庆节 National Day"))
+    async with resources.session_factory() as session:
+        await set_calendar_days(session, principal=Principal(role=Role.ADMIN, username="admin"), year=2026,
+                                holidays=holidays, workdays=workdays, reason="补充通知")
+        with today_is(monkeypatch, date(2026, 9, 30)):
+            submitting = asyncio.create_task(submitted(client, world))
+            await asyncio.sleep(0.5)
+            # Not computed on the calendar being replaced: it waits, then counts 12 Oct as a holiday.
+            assert not submitting.done()
+            await session.commit()
+            referral_id = await submitting
+    assert (await deadline(client, world, referral_id))["dueOn"] == "2026-10-16"
