@@ -142,6 +142,9 @@ def explain(row: DeadlineModel) -> DeadlineExplanation:
 @strawberry.type(description="A legal deadline (法定期限) on the official working calendar, with its proof.")
 class Deadline:
     id: strawberry.ID
+    subject_kind: str = strawberry.field(description="What the deadline is on: REFERRAL, RECOMMENDATION, CASE, "
+                                                     "RECTIFICATION_STAGE.")
+    subject_id: strawberry.ID
     rule: str = strawberry.field(description="The rule's code, e.g. REFERRAL_ACKNOWLEDGEMENT.")
     rule_version: str
     legal_source: str
@@ -158,7 +161,8 @@ class Deadline:
 
     @classmethod
     def from_model(cls, row: DeadlineModel) -> Deadline:
-        return cls(id=strawberry.ID(str(row.id)), rule=row.rule_code, rule_version=row.rule_version,
+        return cls(id=strawberry.ID(str(row.id)), subject_kind=row.subject_kind,
+                   subject_id=strawberry.ID(str(row.subject_id)), rule=row.rule_code, rule_version=row.rule_version,
                    legal_source=rule_of(row).legal_source, start_on=row.start_on, due_on=row.due_on,
                    provisional=row.provisional, met_on=row.met_on, cancelled_on=row.cancelled_on,
                    proof_url=f"/deadlines/{row.id}/proof", row=row)

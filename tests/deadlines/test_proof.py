@@ -11,7 +11,7 @@ from tests.conftest import error_codes, graphql, new_id
 from tests.deadlines.test_referral_acknowledgement import deadline, today_is
 from tests.referral.test_return_and_decline import submitted
 
-BY_ID = "query($id: ID!) { deadline(id: $id) { rule dueOn } }"
+BY_ID = "query($id: ID!) { deadline(id: $id) { rule dueOn subjectKind subjectId } }"
 
 
 async def proof(client, world, deadline_id: str, user: str | None):
@@ -68,7 +68,8 @@ async def test_in_scope_the_sheet_and_the_deadline_are_there(client, world, user
     deadline_id = (await deadline(client, world, referral_id))["id"]
     assert (await proof(client, world, deadline_id, user)).status_code == 200
     body = await graphql(client, BY_ID, {"id": deadline_id}, world.tokens[user])
-    assert body["data"]["deadline"]["rule"] == "REFERRAL_ACKNOWLEDGEMENT"
+    assert body["data"]["deadline"] | {"dueOn": None} == {
+        "rule": "REFERRAL_ACKNOWLEDGEMENT", "dueOn": None, "subjectKind": "REFERRAL", "subjectId": referral_id}
 
 
 async def test_an_unknown_id_is_not_found(client, world):
