@@ -5,6 +5,7 @@ from cases import models as cases_models  # noqa: F401
 from core import numbering as core_numbering  # noqa: F401
 from core.db import Base
 from evidence import models as evidence_models  # noqa: F401
+from recommendations import models as recommendations_models  # noqa: F401
 from referral import models as referral_models  # noqa: F401
 
 metadata = Base.metadata
