@@ -35,8 +35,8 @@ PASSWORD = "test-password-123"
 ADMIN = Principal(role=Role.ADMIN, username="test-setup")
 # Tables emptied after every test; the world's own tables are trimmed back to the world instead.
 WORLD_TABLES = ("user_account", "agency", "procuratorate", "jurisdiction")
-# Data every installation has from its migrations.
-REFERENCE_TABLES = ("referral_domain",)
+# Data every installation has from its migrations (tests that change the calendar restore it).
+REFERENCE_TABLES = ("referral_domain", "calendar_year", "calendar_day")
 TRANSIENT_TABLES = tuple(table.name for table in metadata.sorted_tables
                          if table.name not in WORLD_TABLES + REFERENCE_TABLES)
 
