@@ -32,6 +32,7 @@ from core.loaders import grouped
 from core.permissions import require
 from core.state_machine import apply_transition
 from core.text import clean_text
+from deadlines.service import meet_deadline
 from evidence.models import Evidence, EvidenceOwnerKind
 from evidence.service import (
     EvidenceOwner,
@@ -52,7 +53,7 @@ from recommendations.models import (
     RectificationResult,
     RectificationStage,
 )
-from recommendations.service import get_recommendation, parse_id, visible
+from recommendations.service import SUBJECT_KIND, get_recommendation, parse_id, reply_rule, visible
 
 # As many as one multipart request may carry (app.graphql.PlatformRouter.max_files).
 MAX_ATTACHMENTS = 20
@@ -186,6 +187,8 @@ async def reply_to_recommendation(session: AsyncSession, *, principal: Principal
                     for position, stage in enumerate(stages))
     session.add_all(evidence)
     await settle_uploads(session, keys)
+    await meet_deadline(session, subject_kind=SUBJECT_KIND, subject_id=recommendation.id,
+                        rule=reply_rule(recommendation), met_on=reply.replied_on)
     await session.flush()
     return recommendation
 

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.models import Agency, Procuratorate
@@ -30,9 +30,12 @@ from core.pagination import Page, PageRequest, paginate
 from core.permissions import require
 from core.state_machine import apply_transition, record_creation
 from core.text import clean_text
+from deadlines.models import Deadline
+from deadlines.service import open_deadline
 from recommendations.flows import RECOMMENDATION_MACHINE, RecommendationAction, RecommendationStatus
 from recommendations.models import Recommendation, RecommendationStatusChange
 
+SUBJECT_KIND = "RECOMMENDATION"  # what deadlines call a recommendation
 # A case already under a recommendation may get another, to another agency, without moving.
 CASE_ALREADY_RECOMMENDED = frozenset({CaseStatus.RECOMMENDATION_ISSUED, CaseStatus.FOLLOW_UP})
 MAX_WITNESSES = 20
@@ -156,8 +159,16 @@ async def record_served(session: AsyncSession, *, principal: Principal, recommen
                            action=RecommendationAction.SERVE)
     recommendation.served_on = served_on
     recommendation.service_witnesses = checked
+    await open_deadline(session, rule=reply_rule(recommendation), start_on=served_on, subject_kind=SUBJECT_KIND,
+                        subject_id=recommendation.id, agency_id=recommendation.agency_id,
+                        jurisdiction_id=recommendation.jurisdiction_id, principal=principal)
     await session.flush()
     return recommendation
+
+
+def reply_rule(recommendation: Recommendation) -> str:
+    """The deadline rule of the reply: 15 days when urgent, two months otherwise (deadlines/rules.toml)."""
+    return "RECOMMENDATION_REPLY_URGENT" if recommendation.urgent else "RECOMMENDATION_REPLY"
 
 
 def _scoped(principal: Principal) -> Select:
@@ -189,6 +200,11 @@ async def list_recommendations(session: AsyncSession, *, principal: Principal, f
         query = query.where(condition)
     if filters.case_id is not None:
         query = query.where(Recommendation.case_id == _filter_id(filters.case_id, "caseId"))
+    if filters.overdue is not None:
+        overdue = exists(select(Deadline.id).where(
+            Deadline.subject_kind == SUBJECT_KIND, Deadline.subject_id == Recommendation.id,
+            Deadline.met_on.is_(None), Deadline.cancelled_on.is_(None), Deadline.due_on < clock.today()))
+        query = query.where(overdue if filters.overdue else ~overdue)
     if check_date(filters.issued_from, "issuedFrom"):
         query = query.where(Recommendation.issued_on >= filters.issued_from)
     if check_date(filters.issued_to, "issuedTo"):

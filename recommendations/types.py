@@ -13,6 +13,7 @@ from agencies.loaders import agency_loader, jurisdiction_loader
 from agencies.types import Agency, Jurisdiction
 from cases.types import Case
 from core.loaders import loader
+from deadlines.types import Deadline, deadline_field
 from evidence.models import EvidenceOwnerKind
 from evidence.types import Evidence
 from geo.types import CoordinateSystem, GeoJSON
@@ -210,6 +211,22 @@ class Recommendation:
     @strawberry.field(description="The jurisdiction of the procuratorate that issued it.")
     async def jurisdiction(self, info: Info) -> Jurisdiction:
         return Jurisdiction.from_model(await jurisdiction_loader(info).load(self.row.jurisdiction_id))
+
+    @strawberry.field(description="The reply deadline (书面回复期限), from the served date: 15 days when urgent, two "
+                                  "months otherwise (法释〔2018〕6号 art. 21); null until the service is recorded.")
+    async def reply_deadline(self, info: Info) -> Deadline | None:
+        return await deadline_field(info, subject_kind=service.SUBJECT_KIND, subject_id=self.row.id,
+                                    rule=service.reply_rule(self.row))
+
+    @strawberry.field(description="When the written reply is due; null until the service is recorded.")
+    async def due_on(self, info: Info) -> date | None:
+        deadline = await self.reply_deadline(info)
+        return deadline.due_on if deadline else None
+
+    @strawberry.field(description="Past its reply deadline without a reply.")
+    async def is_overdue(self, info: Info) -> bool:
+        deadline = await self.reply_deadline(info)
+        return deadline is not None and deadline.is_overdue()
 
     @strawberry.field(description="Whether the agency has replied in writing.")
     async def replied(self, info: Info) -> bool:
