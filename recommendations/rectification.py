@@ -32,7 +32,7 @@ from core.loaders import grouped
 from core.permissions import require
 from core.state_machine import apply_transition
 from core.text import clean_text
-from deadlines.service import meet_deadline
+from deadlines.service import meet_deadline, open_deadline
 from evidence.models import Evidence, EvidenceOwnerKind
 from evidence.service import (
     EvidenceOwner,
@@ -59,6 +59,8 @@ from recommendations.service import SUBJECT_KIND, get_recommendation, parse_id, 
 MAX_ATTACHMENTS = 20
 MAX_STAGES = 50
 MAX_OPEN_ITEMS = 100
+STAGE_SUBJECT_KIND = "RECTIFICATION_STAGE"  # what deadlines call a stage of a plan
+STAGE_RULE = "RECTIFICATION_STAGE"  # its date is the plan's, not computed (deadlines/rules.toml)
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,24 @@ def _percent(value: int, field: str) -> int:
 def _stages(plans: tuple[StagePlan, ...]) -> list[dict]:
     if len(plans) > MAX_STAGES:
         raise ValidationFailed(f"整改阶段最多{MAX_STAGES}个 / at most {MAX_STAGES} stages", field="stages")
-    return [{"milestone": clean_text(plan.milestone, f"stages.{index}.milestone", 300, required=True),
-             "due_on": check_date(plan.due_on, f"stages.{index}.dueOn"),
-             "percent_complete": _percent(plan.percent_complete, f"stages.{index}.percentComplete")}
-            for index, plan in enumerate(plans)]
+    stages = [{"milestone": clean_text(plan.milestone, f"stages.{index}.milestone", 300, required=True),
+               "due_on": check_date(plan.due_on, f"stages.{index}.dueOn"),
+               "percent_complete": _percent(plan.percent_complete, f"stages.{index}.percentComplete")}
+              for index, plan in enumerate(plans)]
+    for index, stage in enumerate(stages):
+        # A stage already done may have been due before the reply; one still open is due from today on.
+        if stage["percent_complete"] < 100 and stage["due_on"] < clock.today():
+            raise ValidationFailed("未完成阶段的期限不能早于今天 / an unfinished stage cannot be due in the past",
+                                   field=f"stages.{index}.dueOn")
+    return stages
+
+
+async def _open_stage_deadline(session: AsyncSession, stage: RectificationStage, start_on: date) -> None:
+    """Each unfinished stage's date, set by the plan, is a deadline of its own (reminders, the assessment)."""
+    if stage.percent_complete < 100:
+        await open_deadline(session, rule=STAGE_RULE, start_on=start_on, due_on=stage.due_on,
+                            subject_kind=STAGE_SUBJECT_KIND, subject_id=stage.id, agency_id=stage.agency_id,
+                            jurisdiction_id=stage.jurisdiction_id)
 
 
 async def _reply_of(session: AsyncSession, recommendation_id: uuid.UUID) -> RecommendationReply | None:
@@ -181,10 +197,14 @@ async def reply_to_recommendation(session: AsyncSession, *, principal: Principal
                            action=RecommendationAction.REPLY)
     session.add(reply)
     await session.flush()
-    session.add_all(RectificationStage(reply_id=reply.id, recommendation_id=recommendation.id,
-                                       agency_id=recommendation.agency_id,
-                                       jurisdiction_id=recommendation.jurisdiction_id, position=position, **stage)
-                    for position, stage in enumerate(stages))
+    rows = [RectificationStage(id=uuid.uuid4(), reply_id=reply.id, recommendation_id=recommendation.id,
+                               agency_id=recommendation.agency_id, jurisdiction_id=recommendation.jurisdiction_id,
+                               position=position, **stage)
+            for position, stage in enumerate(stages)]
+    session.add_all(rows)
+    await session.flush()
+    for row in rows:
+        await _open_stage_deadline(session, row, reply.replied_on)
     session.add_all(evidence)
     await settle_uploads(session, keys)
     await meet_deadline(session, subject_kind=SUBJECT_KIND, subject_id=recommendation.id,
@@ -242,6 +262,9 @@ async def report_progress(session: AsyncSession, *, principal: Principal, store:
                         "from_percent": stage.percent_complete, "to_percent": update.percent_complete})
         stage.percent_complete = update.percent_complete
         stage.updated_at = utcnow()
+        if stage.percent_complete == 100:
+            await meet_deadline(session, subject_kind=STAGE_SUBJECT_KIND, subject_id=stage.id, rule=STAGE_RULE,
+                                met_on=clock.today())
     row.stage_updates = updates
     session.add(row)
     await session.flush()

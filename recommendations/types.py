@@ -62,10 +62,18 @@ class RectificationStage:
     percent_complete: int
     updated_at: datetime
 
+    row: strawberry.Private[models.RectificationStage]
+
     @classmethod
     def from_model(cls, row: models.RectificationStage) -> RectificationStage:
         return cls(id=strawberry.ID(str(row.id)), position=row.position, milestone=row.milestone,
-                   due_on=row.due_on, percent_complete=row.percent_complete, updated_at=row.updated_at)
+                   due_on=row.due_on, percent_complete=row.percent_complete, updated_at=row.updated_at, row=row)
+
+    @strawberry.field(description="The stage's deadline (the plan's date), met when it reaches 100%; null for a "
+                                  "stage already done when the plan was made.")
+    async def deadline(self, info: Info) -> Deadline | None:
+        return await deadline_field(info, subject_kind=rectification.STAGE_SUBJECT_KIND, subject_id=self.row.id,
+                                    rule=rectification.STAGE_RULE)
 
 
 @strawberry.type(description="The agency's written reply (书面回复). A reply is not a rectification.")

@@ -67,3 +67,29 @@ async def test_overdue_until_the_reply_comes(client, world, monkeypatch):
         assert seen["replyDeadline"]["metOn"] == (due_on + timedelta(days=1)).isoformat()
         assert seen["replyDeadline"]["metLate"] is True
         assert await overdue(True) == []
+
+
+STAGES = """query($id: ID!) { recommendation(id: $id) { reply { stages {
+  milestone dueOn deadline { rule dueOn metOn } } } } }"""
+
+
+async def test_each_unfinished_stage_of_the_plan_is_a_deadline_met_at_100_percent(client, world):
+    from tests.recommendations.steps import plan, report, served_recommendation
+
+    _, recommendation_id = await served_recommendation(client, world)
+    past = [{"milestone": "制定修复方案", "dueOn": "2020-01-01", "percentComplete": 50}]
+    refused = await reply(client, world, recommendation_id, stages=past)
+    assert refused["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "stages.0.dueOn"}
+
+    stages = ok(await reply(client, world, recommendation_id, stages=plan()), "replyToRecommendation")["reply"]["stages"]
+    seen = ok(await graphql(client, STAGES, {"id": recommendation_id}, world.tokens["liaison-b"]), "recommendation")
+    assert [stage["deadline"] for stage in seen["reply"]["stages"]] == [
+        None,  # done when the plan was made
+        {"rule": "RECTIFICATION_STAGE", "dueOn": "2027-03-31", "metOn": None},
+        {"rule": "RECTIFICATION_STAGE", "dueOn": "2027-12-31", "metOn": None}]
+    ok(await report(client, world, recommendation_id, {"updates": [{"stageId": stages[1]["id"], "percentComplete": 100},
+                                                                   {"stageId": stages[2]["id"], "percentComplete": 80}]}),
+       "reportRectificationProgress")
+    seen = ok(await graphql(client, STAGES, {"id": recommendation_id}, world.tokens["prosecutor-1"]), "recommendation")
+    assert [stage["deadline"] and stage["deadline"]["metOn"] for stage in seen["reply"]["stages"]] == [
+        None, clock.today().isoformat(), None]
