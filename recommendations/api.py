@@ -66,7 +66,8 @@ class RecommendationMutation:
                                       attachments: list[EvidenceInput] | None = None) -> Recommendation:
         return Recommendation.from_model(await rectification.reply_to_recommendation(
             info.context.session, principal=info.context.principal, store=info.context.store,
-            recommendation_id=recommendation_id, draft=input.to_service(), files=incoming_files(attachments),
+            recommendation_id=recommendation_id, draft=input.to_service(),
+            files=incoming_files(attachments, "attachments"),
             max_upload_bytes=info.context.settings.api.max_upload_bytes))
 
     @strawberry.mutation(description="The addressee agency reports progress on its rectification plan after "
@@ -76,7 +77,8 @@ class RecommendationMutation:
                                             attachments: list[EvidenceInput] | None = None) -> Recommendation:
         return Recommendation.from_model(await rectification.report_progress(
             info.context.session, principal=info.context.principal, store=info.context.store,
-            recommendation_id=recommendation_id, report=input.to_service(), files=incoming_files(attachments),
+            recommendation_id=recommendation_id, report=input.to_service(),
+            files=incoming_files(attachments, "attachments"),
             max_upload_bytes=info.context.settings.api.max_upload_bytes))
 
     @strawberry.mutation(description="A prosecutor records a rectification check with geotagged evidence. The first "

@@ -152,3 +152,13 @@ async def test_what_a_progress_report_may_do(client, world):
     for user, code in (("prosecutor-1", "FORBIDDEN"), ("liaison-a", "NOT_FOUND"), ("liaison-c", "NOT_FOUND")):
         assert error_codes(await report(client, world, recommendation_id, {"note": "进展"}, user=user)) == [code]
     assert ok(await read(client, world, recommendation_id), "recommendation")["progressReports"] == []
+
+
+async def test_attachments_come_as_multipart_parts(client, world):
+    from tests.conftest import graphql
+    from tests.recommendations.steps import REPLY
+
+    _, recommendation_id = await served_recommendation(client, world)
+    body = await graphql(client, REPLY, {"id": recommendation_id, "input": {"accepted": True, "measuresTaken": "x"},
+                                         "attachments": [{"file": "not a file"}]}, world.tokens["liaison-b"])
+    assert body["errors"][0]["extensions"] == {"code": "VALIDATION", "field": "attachments.0.file"}
