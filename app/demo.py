@@ -38,6 +38,7 @@ from core import clock, unit_of_work
 from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
+from geo.reference import load_demo_layers
 from parties import identity
 from parties.protection import IdentityProtection, protection_for
 from parties.service import PartyData, PartyKind
@@ -118,6 +119,7 @@ async def load_demo(session: AsyncSession, store: EvidenceStore,
     loaded = await session.scalar(select(Jurisdiction.id).where(Jurisdiction.code == CITY_CODE)) is None
     if loaded:
         await _accounts(session)
+        await load_demo_layers(session, principal=LOADER)
         await unit_of_work.checkpoint(session)
     protection = protection or protection_for(get_settings().protection)
     await _referrals(session, store, protection)

@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin`."""
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer`."""
 
 from __future__ import annotations
 
@@ -76,6 +76,26 @@ async def create_admin(settings: Settings, username: str, password: str) -> None
         await engine.dispose()
 
 
+async def import_layer(settings: Settings, data, path: Path) -> int:
+    from agencies.models import Role
+    from agencies.principal import Principal
+    from geo.reference import import_layer as run_import
+
+    engine = make_engine(settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            try:
+                _, count = await run_import(session, principal=Principal(role=Role.ADMIN, username="manage"),
+                                            data=data, document=path.read_bytes())
+                await unit_of_work.commit(session)
+            except BaseException:
+                await unit_of_work.rollback(session)
+                raise
+        return count
+    finally:
+        await engine.dispose()
+
+
 async def with_store(settings: Settings, work):
     """Run `work(session, store)` against the configured database and object store."""
     engine = make_engine(settings.db)
@@ -113,13 +133,37 @@ def run_janitor(settings: Settings, grace: timedelta, every_seconds: int) -> int
         return 0
 
 
+def run_import_layer(settings: Settings, args: argparse.Namespace) -> int:
+    from agencies.models import AgencyKind
+    from core.errors import AppError
+    from geo.models import ReferenceLayerKind
+    from geo.reference import LayerImport, coordinate_system
+
+    try:
+        data = LayerImport(code=args.code, name=args.name, kind=ReferenceLayerKind(args.kind),
+                           responsible_agency_kind=args.responsible_agency_kind and AgencyKind(
+                               args.responsible_agency_kind),
+                           crs=coordinate_system(args.crs) if args.crs else None, name_property=args.name_property)
+        count = asyncio.run(import_layer(settings, data, args.file))
+    except AppError as error:  # the operator sees what is wrong and where, as an API client would
+        logger.error("layer %s not imported: %s%s", args.code, error.message,
+                     f" ({error.field})" if error.field else "")
+        return 1
+    except OSError as error:
+        logger.error("layer %s not imported: %s", args.code, error)
+        return 1
+    logger.info("layer %s imported with %d features", args.code, count)
+    return 0
+
+
 def export_schema(path: Path = ROOT / "schema.graphql") -> None:
     from app.graphql import schema_sdl
 
     path.write_text(schema_sdl(), encoding="utf-8")
 
 
-STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence"})
+STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
+                                         "import-layer"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("hold-evidence", help="(re)apply the legal hold to every evidence object")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
+    from agencies.models import AgencyKind
+    from geo.models import ReferenceLayerKind
+
+    layer = commands.add_parser("import-layer", help="import (or replace) a reference layer from a GeoJSON file")
+    layer.add_argument("--code", required=True, help="stable code of the layer, e.g. 410403-farmland")
+    layer.add_argument("--name", required=True)
+    layer.add_argument("--kind", required=True, choices=[kind.value for kind in ReferenceLayerKind])
+    layer.add_argument("--responsible-agency-kind", choices=[kind.value for kind in AgencyKind])
+    layer.add_argument("--crs", help="WGS84, CGCS2000 (EPSG:4490), GCJ02 or BD09; default: what the file "
+                                     "says, else WGS84")
+    layer.add_argument("--name-property", default="name", help="the feature property holding its name")
+    layer.add_argument("file", type=Path)
     args = parser.parse_args(argv)
     if args.command == "export-schema":
         export_schema()
@@ -183,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             logger.error("%d evidence objects are missing from the store: %s", len(missing), ", ".join(missing))
             return 1
+    if args.command == "import-layer":
+        return run_import_layer(settings, args)
     if args.command == "create-admin":
         password = os.environ.get("PIL_ADMIN_PASSWORD") or getpass.getpass("password: ")
         asyncio.run(create_admin(settings, args.username, password))

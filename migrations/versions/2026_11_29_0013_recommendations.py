@@ -2,7 +2,7 @@
 plan, progress reports, rectification checks; evidence owned by replies, reports and checks
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0015
 Create Date: 2026-11-29 10:00:00
 """
 
@@ -14,7 +14,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

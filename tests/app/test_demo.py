@@ -11,6 +11,7 @@ from cases.models import Case, CaseKind
 from core import clock, unit_of_work
 from core.errors import StorageUnavailable
 from evidence.models import Evidence
+from geo.models import ReferenceLayer
 from referral.flows import ReferralStatus
 from referral.models import Referral
 from tests.conftest import LOGIN, graphql
@@ -56,6 +57,14 @@ async def test_a_load_interrupted_by_a_store_outage_is_completed_by_the_next(wor
         assert await load_demo(session, resources.store) is False
         await unit_of_work.commit(session)
     assert await counts(resources) == (4, 8)
+    async with resources.session_factory() as session:
+        # The map's protected areas came with the accounts; the mining pit lies in the red line.
+        assert await session.scalar(select(func.count()).select_from(ReferenceLayer)) == 5
+        mining_in_red_line = await session.scalar(text(
+            "SELECT count(*) FROM referral r JOIN reference_feature f ON ST_Intersects(r.geometry, f.geometry) "
+            "JOIN reference_layer l ON l.id = f.layer_id "
+            "WHERE r.idempotency_key = 'demo-mining-pit' AND l.kind = 'ECOLOGICAL_RED_LINE'"))
+        assert mining_in_red_line == 1
     async with resources.session_factory() as session:
         codes = dict((await session.execute(select(Jurisdiction.code, Procuratorate.document_code).join(
             Procuratorate, Procuratorate.jurisdiction_id == Jurisdiction.id))).all())

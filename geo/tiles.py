@@ -1,0 +1,395 @@
+"""Mapbox Vector Tiles of referrals, evidence, jurisdictions and reference layers, scoped like GraphQL.
+
+One builder makes every tile: the layer names its features (properties, a geometry in tile
+coordinates from ST_AsMVTGeom, a rank saying which matter most) behind a `&&` prefilter on the tile
+envelope; the builder keeps the first FEATURE_CAP by rank and encodes them with ST_AsMVT. Every value
+is a bound parameter.
+
+Geometries are stored in EPSG:4326 and tiles are cut in EPSG:3857: the prefilter transforms the
+envelope (one rectangle, exactly, since Mercator keeps meridians and parallels straight) rather than
+every row's geometry, so the GiST index on the column answers it.
+
+Encoded tiles are cached per process (TileCache) under their whole query and the version of the
+tables they are drawn from, which triggers move at every commit (migration 0015)."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from geoalchemy2 import Geography
+from sqlalchemy import Float, Integer, Numeric, String, cast, func, literal, literal_column, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from agencies.models import Jurisdiction
+from agencies.principal import Principal
+from agencies.scoping import visible_to
+from core.errors import NotFound, ValidationFailed
+from evidence.models import Evidence
+from geo.geometry import SQUARE_METERS_PER_MU
+from geo.models import ReferenceFeature, ReferenceLayer, TileSourceVersion
+from referral.models import Referral
+
+MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+EXTENT = 4096  # tile coordinates per side, the MVT default
+BUFFER = 64  # tile coordinates kept beyond each edge, so lines and symbols join across tiles
+MAX_ZOOM = 22
+# Enough for any real tile at the zooms referrals are drawn one by one (tens per z12 tile); a
+# tile past it is marked so the client can say "zoom in for all".
+FEATURE_CAP = 2000
+# At this zoom and below referrals are counted per grid cell instead of drawn one by one: a z9
+# tile spans some 78 km, a whole district's clues.
+AGGREGATE_MAX_ZOOM = 9
+CELLS_PER_TILE_SIDE = 32  # 128 tile coordinates (8 screen pixels on a 256-pixel tile) per cell
+WEB_MERCATOR_WORLD = 40075016.685578488  # the side of the EPSG:3857 square, in metres
+WORLD_BOUNDS = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
+
+
+@dataclass(frozen=True)
+class TileAddress:
+    z: int
+    x: int
+    y: int
+
+    @property
+    def side_meters(self) -> float:
+        return WEB_MERCATOR_WORLD / (1 << self.z)
+
+
+_TILE_NUMBER = re.compile(r"[0-9]{1,8}")
+
+
+def tile_address(z: str, x: str, y: str) -> TileAddress:
+    """The tile named by a URL's z/x/y, or VALIDATION saying which part is wrong."""
+    numbers = {}
+    for name, value in (("z", z), ("x", x), ("y", y)):
+        if not _TILE_NUMBER.fullmatch(value):
+            raise ValidationFailed(f"{name} 应为非负整数 / {name} must be a non-negative integer", field=name)
+        numbers[name] = int(value)
+    if numbers["z"] > MAX_ZOOM:
+        raise ValidationFailed(f"缩放级别应在 0 到 {MAX_ZOOM} 之间 / z must be between 0 and {MAX_ZOOM}",
+                               field="z")
+    tiles_per_side = 1 << numbers["z"]
+    for name in ("x", "y"):
+        if numbers[name] >= tiles_per_side:
+            raise ValidationFailed(f"{name} 超出该缩放级别的范围 / {name} must be below {tiles_per_side} at "
+                                   f"zoom {numbers['z']}", field=name)
+    return TileAddress(**numbers)
+
+
+class Envelope:
+    """The tile's square in EPSG:3857 (what ST_AsMVTGeom cuts to) and, widened by the buffer, in
+    EPSG:4326 (what the `&&` prefilter compares the stored geometries with)."""
+
+    def __init__(self, tile: TileAddress):
+        self.tile = tile
+        self.mercator = func.ST_TileEnvelope(tile.z, tile.x, tile.y)
+        margin = tile.side_meters * BUFFER / EXTENT
+        self.prefilter = func.ST_Transform(func.ST_Expand(self.mercator, margin), 4326)
+
+    def overlaps(self, column):
+        return column.op("&&")(self.prefilter)
+
+    def clip(self, geometry_4326):
+        return self.clip_mercator(func.ST_Transform(geometry_4326, 3857))
+
+    def clip_mercator(self, geometry_3857):
+        return func.ST_AsMVTGeom(geometry_3857, self.mercator, EXTENT, BUFFER, True)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class VectorLayer:
+    """A layer inside the tiles (MVT's `source-layer`), at the zooms it appears."""
+
+    name: str
+    fields: tuple[Field, ...]
+    minzoom: int = 0
+    maxzoom: int = MAX_ZOOM
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    """A layer of the URL space: what a principal's tile of it holds at a given zoom."""
+
+    name: str
+    description: str
+    vector_layers: tuple[VectorLayer, ...]
+    sources: tuple[str, ...]  # the tables its tiles are drawn from (TileSourceVersion)
+    # (principal, envelope) → (the vector layer drawn at that zoom, its features): a select whose
+    # columns are the properties, `geom` in tile coordinates and `rank` (1 = most important).
+    features: Callable[[Principal, Envelope], tuple[VectorLayer, Select]] = field(repr=False)
+
+
+# --- the layers -------------------------------------------------------------------------------
+
+REFERRAL_FIELDS = (
+    Field("id", "referral id"),
+    Field("status", "ReferralStatus"),
+    Field("domain", "referral domain code"),
+    Field("area_mu", "area in mu on the ellipsoid, 0 for points and lines"),
+)
+REFERRALS = VectorLayer("referrals", REFERRAL_FIELDS, minzoom=AGGREGATE_MAX_ZOOM + 1)
+REFERRAL_CELLS = VectorLayer("referral_cells", (Field("count", "referrals in the cell"),),
+                             maxzoom=AGGREGATE_MAX_ZOOM)
+EVIDENCE = VectorLayer("evidence", (
+    Field("id", "evidence id"),
+    Field("referral_id", "the referral the evidence belongs to"),
+    Field("kind", "what the evidence is of (EvidenceOwnerKind)"),
+))
+JURISDICTIONS = VectorLayer("jurisdictions", (
+    Field("code", "GB/T 2260 division code"),
+    Field("name", "name"),
+    Field("level", "PROVINCE, CITY or DISTRICT"),
+))
+PROTECTED_AREAS = VectorLayer("protected_areas", (
+    Field("id", "feature id"),
+    Field("name", "feature name"),
+    Field("layer", "reference layer code"),
+    Field("kind", "ReferenceLayerKind"),
+))
+
+
+def _referral_scope(principal: Principal):
+    return visible_to(principal, agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id)
+
+
+def _referral_features(principal: Principal, envelope: Envelope) -> tuple[VectorLayer, Select]:
+    if envelope.tile.z <= AGGREGATE_MAX_ZOOM:
+        return REFERRAL_CELLS, _referral_cells(principal, envelope)
+    area_mu = func.round(cast(func.ST_Area(cast(Referral.geometry, Geography)) / SQUARE_METERS_PER_MU,
+                              Numeric), 2)
+    return REFERRALS, select(
+        cast(Referral.id, String).label("id"),
+        cast(Referral.status, String).label("status"),
+        Referral.domain_code.label("domain"),
+        cast(area_mu, Float).label("area_mu"),
+        envelope.clip(Referral.geometry).label("geom"),
+        func.row_number().over(order_by=(Referral.submitted_at.desc(), Referral.id.desc())).label("rank"),
+    ).where(envelope.overlaps(Referral.geometry), _referral_scope(principal))
+
+
+def _referral_cells(principal: Principal, envelope: Envelope) -> Select:
+    """Referrals counted per grid cell of the tile, each at one point of itself (on its surface, so
+    a referral spanning tiles is counted in exactly one), the cell drawn at its referrals' centroid."""
+    point = func.ST_Transform(func.ST_PointOnSurface(Referral.geometry), 3857)
+    points = select(point.label("p")).where(envelope.overlaps(Referral.geometry),
+                                            _referral_scope(principal)).subquery("points")
+    p = points.c.p
+    mercator = envelope.mercator
+    cell = envelope.tile.side_meters / CELLS_PER_TILE_SIDE
+    last = CELLS_PER_TILE_SIDE - 1
+    # Clamped: a point on the far edge of a cell could round into the next one.
+    column = func.least(func.greatest(func.floor((func.ST_X(p) - func.ST_XMin(mercator)) / cell), 0), last)
+    row = func.least(func.greatest(func.floor((func.ST_YMax(mercator) - func.ST_Y(p)) / cell), 0), last)
+    count = cast(func.count(), Integer)
+    return (select(count.label("count"), envelope.clip_mercator(func.ST_Centroid(func.ST_Collect(p))).label("geom"),
+                   func.row_number().over(order_by=(func.count().desc(), column, row)).label("rank"))
+            # Half-open tiles (the left and top edges in, the right and bottom out) compared with
+            # the envelope's own edges, which ST_TileEnvelope computes for neighbours alike: a
+            # point on an edge belongs to exactly one tile.
+            .where(func.ST_X(p) >= func.ST_XMin(mercator), func.ST_X(p) < func.ST_XMax(mercator),
+                   func.ST_Y(p) > func.ST_YMin(mercator), func.ST_Y(p) <= func.ST_YMax(mercator))
+            .group_by(column, row))
+
+
+def _evidence_features(principal: Principal, envelope: Envelope) -> tuple[VectorLayer, Select]:
+    """Evidence has no place of its own yet (EXIF positions are a later step): it is drawn at a
+    point of the referral it belongs to, and scoped by its own columns, never the referral's."""
+    return EVIDENCE, (
+        select(cast(Evidence.id, String).label("id"),
+               cast(Evidence.referral_id, String).label("referral_id"),
+               cast(Evidence.owner_kind, String).label("kind"),
+               envelope.clip(func.ST_PointOnSurface(Referral.geometry)).label("geom"),
+               func.row_number().over(order_by=(Evidence.uploaded_at.desc(), Evidence.id.desc())).label("rank"))
+        .join(Referral, Referral.id == Evidence.referral_id)
+        .where(envelope.overlaps(Referral.geometry),
+               visible_to(principal, agency_column=Evidence.agency_id, jurisdiction_column=Evidence.jurisdiction_id)))
+
+
+def _jurisdiction_features(principal: Principal, envelope: Envelope) -> tuple[VectorLayer, Select]:
+    # The administrative map is public knowledge to every signed-in user (as `jurisdictions` is).
+    return JURISDICTIONS, select(
+        Jurisdiction.code.label("code"), Jurisdiction.name.label("name"),
+        cast(Jurisdiction.level, String).label("level"),
+        envelope.clip(Jurisdiction.boundary).label("geom"),
+        func.row_number().over(order_by=Jurisdiction.code).label("rank"),
+    ).where(envelope.overlaps(Jurisdiction.boundary))
+
+
+def _protected_area_features(principal: Principal, envelope: Envelope) -> tuple[VectorLayer, Select]:
+    # Maps of law, public to every signed-in role.
+    return PROTECTED_AREAS, (
+        select(cast(ReferenceFeature.id, String).label("id"), ReferenceFeature.name.label("name"),
+               ReferenceLayer.code.label("layer"), cast(ReferenceLayer.kind, String).label("kind"),
+               envelope.clip(ReferenceFeature.geometry).label("geom"),
+               func.row_number().over(order_by=(ReferenceLayer.code, ReferenceFeature.id)).label("rank"))
+        .join(ReferenceLayer, ReferenceLayer.id == ReferenceFeature.layer_id)
+        .where(envelope.overlaps(ReferenceFeature.geometry)))
+
+
+class LayerName(str, enum.Enum):
+    REFERRALS = "referrals"
+    EVIDENCE = "evidence"
+    JURISDICTIONS = "jurisdictions"
+    PROTECTED_AREAS = "protected_areas"
+
+
+LAYERS = {
+    LayerName.REFERRALS: TileLayer("referrals", "Referrals one by one, counted per grid cell at zoom "
+                                   f"{AGGREGATE_MAX_ZOOM} and below", (REFERRAL_CELLS, REFERRALS),
+                                   ("referral",), _referral_features),
+    LayerName.EVIDENCE: TileLayer("evidence", "Evidence files, at their referral", (EVIDENCE,),
+                                  ("evidence", "referral"), _evidence_features),
+    LayerName.JURISDICTIONS: TileLayer("jurisdictions", "Administrative divisions", (JURISDICTIONS,),
+                                       ("jurisdiction",), _jurisdiction_features),
+    LayerName.PROTECTED_AREAS: TileLayer("protected_areas", "Reference layers: ecological red lines, "
+                                         "permanent farmland, water sources, reserves, mining rights",
+                                         (PROTECTED_AREAS,), ("reference_layer", "reference_feature"),
+                                         _protected_area_features),
+}
+
+
+def tile_layer(name: str) -> TileLayer:
+    try:
+        return LAYERS[LayerName(name)]
+    except ValueError as error:
+        raise NotFound(f"没有图层 {name!r} / no tile layer {name!r}; layers are "
+                       f"{', '.join(layer.value for layer in LayerName)}", field="layer") from error
+
+
+# --- the builder ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tile:
+    content: bytes
+    capped: bool  # more features matched than FEATURE_CAP; the tile holds the first by rank
+
+    @cached_property  # a cached tile is hashed once
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.content).hexdigest()[:32] + '"'
+
+
+def tile_statement(layer: TileLayer, principal: Principal, tile: TileAddress, *, cap: int) -> Select:
+    vector_layer, features = layer.features(principal, Envelope(tile))
+    candidates = features.subquery("candidates")
+    properties = [candidates.c[item.name] for item in vector_layer.fields]
+    # ST_AsMVTGeom answers NULL for what the prefilter let through but nothing of which is left in
+    # the tile: those are dropped before the cap counts.
+    kept = (select(*properties, candidates.c.geom,
+                   func.row_number().over(order_by=candidates.c.rank).label("position"))
+            .where(candidates.c.geom.is_not(None))
+            .order_by(candidates.c.rank)
+            .limit(cap + 1)
+            .cte("kept"))
+    rows = select(*[kept.c[item.name] for item in vector_layer.fields], kept.c.geom).where(
+        kept.c.position <= cap).subquery("mvt")
+    content = select(func.ST_AsMVT(literal_column("mvt"), literal(vector_layer.name), EXTENT, "geom")
+                     ).select_from(rows).scalar_subquery()
+    capped = select(func.count() > cap).select_from(kept).scalar_subquery()
+    return select(content.label("content"), capped.label("capped"), version_of(layer).label("version"))
+
+
+def version_of(layer: TileLayer):
+    """The layer's data version: the newest of its tables' versions. Every bump takes a new value of
+    one sequence, so any change to any of them gives a value never seen before."""
+    return (select(func.coalesce(func.max(TileSourceVersion.version), 0))
+            .where(TileSourceVersion.source.in_(layer.sources)).scalar_subquery())
+
+
+class TileCache:
+    """Encoded tiles of this process, least recently used out first, each stored with the data
+    version it was drawn from and keyed by its whole query (scope, tile, cap and all, bound values
+    included): a cached tile is served only to a caller whose query is the very same, and only
+    while the version read in that caller's snapshot is the same, so it can neither leak across
+    scopes nor miss a change committed by any process."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[int, Tile]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: str, version: int) -> Tile | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != version:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: str, version: int, tile: Tile) -> None:
+        if len(tile.content) > self.max_bytes:
+            return
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._bytes -= len(previous[1].content)
+        self._entries[key] = (version, tile)
+        self._bytes += len(tile.content)
+        while self._bytes > self.max_bytes:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.content)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+
+def cache_key(statement: Select) -> str:
+    compiled = statement.compile(dialect=postgresql.dialect())
+    return hashlib.sha256(f"{compiled.string}\x00{sorted(compiled.params.items())!r}".encode()).hexdigest()
+
+
+async def render_tile(session: AsyncSession, *, principal: Principal, layer_name: str, z: str, x: str,
+                      y: str, cache: TileCache | None = None) -> Tile:
+    layer = tile_layer(layer_name)
+    statement = tile_statement(layer, principal, tile_address(z, x, y), cap=FEATURE_CAP)
+    if cache is not None:
+        key = cache_key(statement)
+        cached = cache.get(key, await session.scalar(select(version_of(layer))))
+        if cached is not None:
+            return cached
+    row = (await session.execute(statement)).one()
+    tile = Tile(content=bytes(row.content or b""), capped=bool(row.capped))
+    if cache is not None:
+        # The version read with the tile, in its snapshot: a change committed since the check
+        # above is either in this tile and this version, or in neither.
+        cache.put(key, row.version, tile)
+    return tile
+
+
+async def tilejson(session: AsyncSession, *, principal: Principal, layer_name: str, base_url: str) -> dict:
+    """A TileJSON 3.0.0 document for one layer. Its bounds are the area the platform serves (the
+    jurisdictions' extent, or the reference features'), the same for every caller: extents of
+    scoped data would say where data lies that the caller may not see."""
+    layer = tile_layer(layer_name)
+    source = ReferenceFeature.geometry if layer.name == LayerName.PROTECTED_AREAS.value else Jurisdiction.boundary
+    extent = (await session.execute(select(
+        func.ST_XMin(func.ST_Extent(source)), func.ST_YMin(func.ST_Extent(source)),
+        func.ST_XMax(func.ST_Extent(source)), func.ST_YMax(func.ST_Extent(source))))).one()
+    bounds = WORLD_BOUNDS if extent[0] is None else tuple(round(float(value), 6) for value in extent)
+    center_zoom = AGGREGATE_MAX_ZOOM if extent[0] is not None else 0
+    return {
+        "tilejson": "3.0.0",
+        "name": layer.name,
+        "description": layer.description,
+        "scheme": "xyz",
+        "tiles": [f"{base_url.rstrip('/')}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt"],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": list(bounds),
+        "center": [round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6), center_zoom],
+        "vector_layers": [{"id": vector_layer.name, "minzoom": vector_layer.minzoom, "maxzoom": vector_layer.maxzoom,
+                           "fields": {item.name: item.description for item in vector_layer.fields}}
+                          for vector_layer in layer.vector_layers],
+    }
