@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +14,9 @@ from cases import models, service
 from cases.loaders import case_history_loader
 from cases.models import Case as CaseModel
 from cases.models import CaseStatusChange as CaseStatusChangeModel
+
+if TYPE_CHECKING:  # recommendations builds on cases: its type is named lazily
+    from recommendations.types import Recommendation
 
 CaseKind = strawberry.enum(models.CaseKind, description="Administrative (行政), civil (民事) or criminal-incidental "
                                                         "civil (刑事附带民事) public-interest litigation.")
@@ -66,6 +70,14 @@ class Case:
     @strawberry.field(description="Every status change, oldest first.")
     async def history(self, info: Info) -> list[CaseStatusChange]:
         return [CaseStatusChange.from_model(row) for row in await case_history_loader(info).load(self.row.id)]
+
+    @strawberry.field(description="The recommendations issued in the case that the caller may see, oldest first.")
+    async def recommendations(self, info: Info
+                              ) -> list[Annotated[Recommendation, strawberry.lazy("recommendations.types")]]:
+        from recommendations.loaders import recommendations_by_case_loader
+        from recommendations.types import Recommendation
+
+        return [Recommendation.from_model(row) for row in await recommendations_by_case_loader(info).load(self.row.id)]
 
 
 @strawberry.input
