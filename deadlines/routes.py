@@ -11,11 +11,9 @@ from html import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.context import Resources, authenticate_request
-from app.http import error_response
-from core import clock, unit_of_work
-from core.db import database_unreachable
-from core.errors import AppError, DatabaseUnavailable, Unauthenticated
+from agencies.principal import Principal
+from app.http import answer_as_principal
+from core import clock
 from deadlines import service
 from deadlines.models import Deadline, DeadlineChange
 from deadlines.workdays import WEEKDAY_NAMES, working_days_left, years_spanned
@@ -25,29 +23,19 @@ router = APIRouter()
 
 @router.get("/deadlines/{deadline_id}/proof", include_in_schema=False)
 async def deadline_proof(deadline_id: str, request: Request) -> Response:
-    resources: Resources = request.app.state.resources
-    async with resources.session_factory() as session:
-        try:
-            principal, auth_error = await authenticate_request(request, session, resources.settings)
-            if auth_error or principal is None:
-                raise auth_error or Unauthenticated()
-            deadline = await service.get_deadline(session, principal=principal, deadline_id=deadline_id)
-            changes = (await service.changes_of(session, principal=principal, deadline_ids=[deadline.id]))[deadline.id]
-            today = clock.today()
-            left = None
-            if deadline.is_open:
-                calendar = await service.load_calendar(session, years_spanned(today, deadline.due_on))
-                left = working_days_left(calendar, today, deadline.due_on)
-            page = proof_sheet(deadline, changes, today=today, working_days_left=left)
-            await unit_of_work.rollback(session)  # read only
-        except Exception as error:
-            await unit_of_work.rollback(session)
-            if database_unreachable(error):
-                error = DatabaseUnavailable()
-            if not isinstance(error, AppError):
-                raise
-            return error_response(error)
-    return HTMLResponse(page, headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+    async def work(session, principal: Principal) -> Response:
+        deadline = await service.get_deadline(session, principal=principal, deadline_id=deadline_id)
+        changes = (await service.changes_of(session, principal=principal, deadline_ids=[deadline.id]))[deadline.id]
+        today = clock.today()
+        left = None
+        if deadline.is_open:
+            calendar = await service.load_calendar(session, years_spanned(today, deadline.due_on))
+            left = working_days_left(calendar, today, deadline.due_on)
+        page = proof_sheet(deadline, changes, today=today, working_days_left=left)
+        return HTMLResponse(page, headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+    return await answer_as_principal(request, work)
 
 
 def _day(day: date | str) -> str:
