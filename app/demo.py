@@ -2,6 +2,14 @@
 role per district, and a few referrals modelled on the Weidong case (DOMAIN.md), of which the
 mining clue is registered (and so numbered) by the district procuratorate.
 
+The Weidong mining case runs on two tracks, as in the article: the criminal case with an
+incidental civil claim against the company (filed from the natural resources bureau's clue), and
+an administrative case (filed from the ecology and environment bureau's clue that the pit was
+never restored) in which the procuratorate recommends that the geology and mining bureau see to
+the assessment and the restoration. A recommendation belongs to an administrative case only
+(行政诉讼法 art. 25(4)), so the second case carries it: served with witnesses, a staged reply
+with its attachment, a progress report, and a PARTIAL then a RECTIFIED check.
+
 Everything goes through the same services as the API, as the administrator, so demo data obeys
 the rules real data does. Boundaries are simplified rectangles, not surveyed borders. Loading
 twice changes nothing. Passwords here are for local development only; production never loads this."""
@@ -12,7 +20,7 @@ import logging
 import struct
 import zlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from shapely import affinity
 from shapely.geometry import LineString, Point, Polygon, box, mapping
@@ -24,9 +32,9 @@ from agencies.models import AgencyKind, Jurisdiction, JurisdictionLevel, Procura
 from agencies.principal import Principal
 from agencies.uscc import check_character as uscc_check_character
 from app.settings import get_settings
-from cases.models import CaseKind
+from cases.models import Case, CaseKind
 from cases.service import CaseFiling, file_case
-from core import unit_of_work
+from core import clock, unit_of_work
 from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
@@ -34,6 +42,15 @@ from geo.reference import load_demo_layers
 from parties import identity
 from parties.protection import IdentityProtection, protection_for
 from parties.service import PartyData, PartyKind
+from recommendations import rectification
+from recommendations import service as recommendations
+from recommendations.models import (
+    Recommendation,
+    RecommendationReply,
+    RectificationCheck,
+    RectificationResult,
+    RectificationStage,
+)
 from referral import service as referrals
 from referral.flows import ReferralAction, ReferralStatus
 from referral.models import Harm
@@ -42,6 +59,9 @@ logger = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-password-2026"
 CITY_CODE = "410400"
 LOADER = Principal(role=Role.ADMIN, username="demo-loader")
+MINING_PIT_CENTER = (113.385, 33.765)
+MINING_PIT_MU = 1578
+MAX_DEMO_FILE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,7 +121,9 @@ async def load_demo(session: AsyncSession, store: EvidenceStore,
         await _accounts(session)
         await load_demo_layers(session, principal=LOADER)
         await unit_of_work.checkpoint(session)
-    await _referrals(session, store, protection or protection_for(get_settings().protection))
+    protection = protection or protection_for(get_settings().protection)
+    await _referrals(session, store, protection)
+    await _mining_recommendation(session, store, protection)
     return loaded
 
 
@@ -202,11 +224,10 @@ def _file(name: str, content: bytes, description: str) -> IncomingFile:
 
 
 async def _referrals(session: AsyncSession, store: EvidenceStore, protection: IdentityProtection) -> None:
-    max_bytes = 10 * 1024 * 1024
-    pit = mining_pit((113.385, 33.765), 1578)
+    pit = mining_pit(MINING_PIT_CENTER, MINING_PIT_MU)
     mining = await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES), store=store,
-        max_upload_bytes=max_bytes, protection=protection,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="无证开采页岩矿造成土地和矿产资源损毁",
             facts=("专项调查中发现，某建材公司在未取得采矿许可证的情况下开采页岩 2127 万吨，"
@@ -233,7 +254,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore, protection: Id
     river = LineString([(113.33, 33.745), (113.36, 33.752), (113.39, 33.749), (113.42, 33.757)])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,
-        max_upload_bytes=max_bytes, protection=protection,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="河道沿线企业超标排放污水",
             facts="水质监测显示该河段化学需氧量连续三个月超标，沿线两家企业排污口未经审批。",
@@ -242,7 +263,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore, protection: Id
         files=[_file("water-sample.png", tiny_png((60, 90, 110)), "取样点照片（演示）")])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "xinhua", AgencyKind.MARKET_REGULATION), store=store,
-        max_upload_bytes=max_bytes, protection=protection,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="FOOD_DRUG_SAFETY", title="校园周边食品店销售过期食品",
             facts="检查发现某小学周边食品店销售过期散装食品，涉及未成年人食品安全。",
@@ -250,3 +271,89 @@ async def _referrals(session: AsyncSession, store: EvidenceStore, protection: Id
             found_on=date(2026, 10, 20), special_investigation="校园食品安全专项检查",
             idempotency_key="demo-food"),
         files=[])
+
+
+async def _mining_recommendation(session: AsyncSession, store: EvidenceStore, protection: IdentityProtection) -> None:
+    """The administrative track of the Weidong mining case, step by step; each step runs only if
+    the last run did not get to it, so an interrupted load is completed by the next."""
+    pit = mining_pit(MINING_PIT_CENTER, MINING_PIT_MU)
+    prosecutor = await _prosecutor(session, "weidong")
+    bureau = await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES)
+    clue = await referrals.submit_referral(
+        session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
+        data=referrals.ReferralSubmission(
+            domain_code="ECOLOGY_RESOURCES", title="无证采矿区矿山地质环境未治理、损毁土地未复垦",
+            facts=("生态环境执法检查发现，原无证开采页岩的矿区停采后未开展矿山地质环境治理和土地复垦，"
+                   "1578 亩地表裸露，边坡存在崩塌隐患，扬尘和水土流失持续。负有监管职责的部门尚未督促治理。"),
+            geometry=mapping(pit), address="卫东区东部山区（演示数据）", found_on=date(2023, 6, 8),
+            special_investigation="矿山生态环境问题排查", idempotency_key="demo-mining-restoration",
+            harms=(Harm.STATE_INTERESTS, Harm.PUBLIC_INTEREST), urgent=True,
+            legal_basis="《土地复垦条例》第十七条、《矿山地质环境保护规定》第三条"),
+        files=[_file("pit-slope.png", tiny_png((150, 120, 90)), "矿区裸露边坡照片（演示）")])
+    if clue.status is ReferralStatus.SUBMITTED:
+        clue = await referrals.change_status(session, principal=prosecutor, referral_id=str(clue.id),
+                                             action=ReferralAction.REGISTER)
+    if clue.status is ReferralStatus.REGISTERED:
+        await file_case(session, principal=prosecutor, referral_id=str(clue.id),
+                        filing=CaseFiling(kind=CaseKind.ADMINISTRATIVE))
+    case = await session.scalar(select(Case).where(Case.referral_id == clue.id))
+
+    recommendation = await session.scalar(select(Recommendation).where(Recommendation.case_id == case.id))
+    if recommendation is None:
+        recommendation = await recommendations.issue_recommendation(
+            session, principal=prosecutor, case_id=str(case.id), draft=recommendations.RecommendationDraft(
+                addressee_agency_id=str(bureau.agency_id), urgent=False,
+                content=("经审查，辖区内原无证采矿区停采后未进行矿山地质环境治理和土地复垦，损毁土地 1578 亩，"
+                         "国家利益和社会公共利益持续受损。你局作为矿产资源和地质环境监督管理部门，未依法履行监管职责。"),
+                measures=("一、委托具有资质的机构对生态环境损害进行评估；二、督促责任人编制并实施矿山地质环境治理"
+                          "和土地复垦方案；三、对修复情况进行验收，并书面回复本院。"),
+                legal_basis="《中华人民共和国行政诉讼法》第二十五条第四款、《土地复垦条例》第十七条"))
+    if recommendation.served_on is None:
+        recommendation = await recommendations.record_served(
+            session, principal=prosecutor, recommendation_id=str(recommendation.id), served_on=clock.today(),
+            witnesses=(recommendations.Witness(name="区人大代表（演示）", role="人大代表"),
+                       recommendations.Witness(name="人民监督员（演示）", role="人民监督员")))
+    if await session.scalar(select(RecommendationReply.id).where(
+            RecommendationReply.recommendation_id == recommendation.id)) is None:
+        today = clock.today()
+        await rectification.reply_to_recommendation(
+            session, principal=bureau, store=store, recommendation_id=str(recommendation.id),
+            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            draft=rectification.ReplyDraft(
+                accepted=True, measures_taken="已委托第三方机构开展损害评估，责令责任人编制治理和复垦方案并组织实施。",
+                stages=(rectification.StagePlan("委托第三方评估", today, 100),
+                        rectification.StagePlan("编制并批复修复方案", today, 100),
+                        rectification.StagePlan("完成生态修复", today + timedelta(days=180), 60))),
+            files=[_file("assessment-contract.pdf", tiny_pdf("Assessment contract (demo)"), "评估委托合同（演示）")])
+    stages = (await session.scalars(select(RectificationStage).where(
+        RectificationStage.recommendation_id == recommendation.id).order_by(RectificationStage.position))).all()
+    checks = (await session.scalars(select(RectificationCheck).where(
+        RectificationCheck.recommendation_id == recommendation.id).order_by(RectificationCheck.recorded_at))).all()
+    site = mapping(Point(*MINING_PIT_CENTER))
+    if not checks:
+        await rectification.record_check(
+            session, principal=prosecutor, store=store, recommendation_id=str(recommendation.id),
+            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            record=rectification.CheckRecord(
+                result=RectificationResult.PARTIAL, checked_on=clock.today(), location=site,
+                findings="现场查看：边坡已削坡减载，复垦区已覆土，东侧边坡复绿未完成。",
+                open_items=("东侧边坡复绿",)),
+            files=[_file("check-east-slope.png", tiny_png((110, 100, 80)), "东侧边坡现场照片（演示）")])
+    if stages[-1].percent_complete < 100:
+        await rectification.report_progress(
+            session, principal=bureau, store=store, recommendation_id=str(recommendation.id),
+            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            report=rectification.ProgressReport(note="东侧边坡复绿完成，修复工程通过验收。", updates=(
+                rectification.StageUpdate(stage_id=str(stages[-1].id), percent_complete=100),)),
+            files=[_file("east-slope-green.png", tiny_png((70, 140, 60)), "东侧边坡复绿后照片（演示）")])
+    if len(checks) < 2:
+        first = checks[0] if checks else await session.scalar(select(RectificationCheck).where(
+            RectificationCheck.recommendation_id == recommendation.id))
+        await rectification.record_check(
+            session, principal=prosecutor, store=store, recommendation_id=str(recommendation.id),
+            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            record=rectification.CheckRecord(
+                result=RectificationResult.RECTIFIED, checked_on=clock.today(), location=site,
+                findings="复查：东侧边坡植被覆盖达标，整改到位。", follow_up_of=str(first.id)),
+            files=[_file("check-rectified.png", tiny_png((60, 150, 70)), "复查现场照片（演示）")])

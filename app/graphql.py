@@ -30,14 +30,17 @@ from cases.api import CaseMutation, CaseQuery
 from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
+from deadlines.api import DeadlineMutation, DeadlineQuery
 from geo.types import SCALARS
+from recommendations.api import RecommendationMutation, RecommendationQuery
 from referral.api import ReferralMutation, ReferralQuery
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
-Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery))
-Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation))
+Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery))
+Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, RecommendationMutation,
+                                    DeadlineMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from sqlalchemy import text
 from starlette.concurrency import iterate_in_threadpool
 
+from agencies.principal import Principal
 from app.context import Resources, authenticate_request
 from core import unit_of_work
 from core.db import database_unreachable
@@ -30,6 +32,31 @@ def error_response(error: AppError) -> JSONResponse:
     if retry_after:
         headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=error.http_status, headers=headers)
+
+
+async def answer_as_principal(request: Request, work: Callable[..., Awaitable[Response]], *,
+                              commit: bool = False) -> Response:
+    """Answer a REST route for an authenticated caller: `work(session, principal)` runs in one
+    transaction, committed only when `commit` (a read leaves nothing behind) and only if it
+    succeeded. Any failure is the JSON error a REST route answers with, as GraphQL's codes."""
+    resources: Resources = request.app.state.resources
+    async with resources.session_factory() as session:
+        try:
+            principal, auth_error = await authenticate_request(request, session, resources.settings)
+            if auth_error or principal is None:
+                raise auth_error or Unauthenticated()
+            response = await work(session, principal)
+            if commit:
+                await unit_of_work.commit(session)
+            return response
+        except Exception as error:
+            if database_unreachable(error):
+                error = DatabaseUnavailable()
+            if not isinstance(error, AppError):
+                raise
+            return error_response(error)
+        finally:
+            await unit_of_work.rollback(session)  # nothing left to undo after a commit
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -69,31 +96,22 @@ async def _store_ready(resources: Resources) -> bool:
 @router.get("/evidence/{evidence_id}/content", include_in_schema=False)
 async def evidence_content(evidence_id: str, request: Request) -> Response:
     """Stream an evidence file to someone allowed to open it; the download is logged first."""
-    resources: Resources = request.app.state.resources
-    async with resources.session_factory() as session:
-        try:
-            principal, auth_error = await authenticate_request(request, session, resources.settings)
-            if auth_error or principal is None:
-                raise auth_error or Unauthenticated()
-            evidence, chunks = await open_evidence_content(
-                session, principal=principal, store=resources.store, evidence_id=evidence_id)
-            await unit_of_work.commit(session)
-        except Exception as error:
-            await unit_of_work.rollback(session)
-            if database_unreachable(error):
-                error = DatabaseUnavailable()
-            if not isinstance(error, AppError):
-                raise
-            return error_response(error)
-    headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(evidence.filename)}",
-        "Content-Length": str(evidence.size_bytes),
-        "X-Content-Type-Options": "nosniff",
-        "X-Evidence-SHA256": evidence.sha256,
-        "Cache-Control": "private, no-store",
-    }
-    return StreamingResponse(iterate_in_threadpool(chunks), media_type=evidence.media_type,
-                             headers=headers)
+
+    async def work(session, principal: Principal) -> Response:
+        evidence, chunks = await open_evidence_content(
+            session, principal=principal, store=request.app.state.resources.store, evidence_id=evidence_id)
+        headers = {
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(evidence.filename)}",
+            "Content-Length": str(evidence.size_bytes),
+            "X-Content-Type-Options": "nosniff",
+            "X-Evidence-SHA256": evidence.sha256,
+            "Cache-Control": "private, no-store",
+        }
+        return StreamingResponse(iterate_in_threadpool(chunks), media_type=evidence.media_type,
+                                 headers=headers)
+
+    # The download is in the custody log before the first byte leaves.
+    return await answer_as_principal(request, work, commit=True)
 
 
 LANDING_PAGE = """<!doctype html>

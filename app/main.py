@@ -20,6 +20,7 @@ from app.http import router as http_router
 from app.settings import ApiSettings, Settings, get_settings
 from core.db import database_unreachable, make_engine, make_session_factory
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
+from deadlines.routes import router as deadlines_router
 from evidence.storage import EvidenceStore
 from geo.routes import router as tile_router
 
@@ -210,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(graphiql_assets_router)
     app.include_router(http_router)
     app.include_router(tile_router)
+    app.include_router(deadlines_router)
     app.add_middleware(GraphQLShapedTransportErrors)
     app.add_middleware(RequestGuard, api_settings=settings.api)
     app.add_exception_handler(Exception, unexpected_error)

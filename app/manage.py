@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer`."""
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar`."""
 
 from __future__ import annotations
 
@@ -154,6 +154,27 @@ def run_import_layer(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     logger.info("layer %s imported with %d features", args.code, count)
     return 0
+async def load_calendar(settings: Settings, years: list[int] | None) -> int:
+    """Copy years of the working calendar from chinese-calendar (see deadlines.schedule)."""
+    from agencies.models import Role
+    from agencies.principal import Principal
+    from deadlines.schedule import load_from_package
+
+    engine = make_engine(settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            results = await load_from_package(session, principal=Principal(role=Role.ADMIN, username="manage"),
+                                              years=years)
+            await unit_of_work.commit(session)
+    finally:
+        await engine.dispose()
+    for year, result in results.items():
+        if result is None:
+            logger.error("calendar: chinese-calendar has no schedule for %d (set it with setCalendarDays)", year)
+        else:
+            logger.info("calendar: %d %s (%s), %d open deadlines changed", year,
+                        "loaded" if result.changed else "unchanged", result.year.version, result.changed_deadlines)
+    return 1 if None in results.values() else 0
 
 
 def export_schema(path: Path = ROOT / "schema.graphql") -> None:
@@ -163,7 +184,7 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
-                                         "import-layer"})
+                                         "import-layer", "load-calendar"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
                                                         "pending upload accounts for (reads every key)")
     orphans.add_argument("--older-than-minutes", type=int, default=60)
     commands.add_parser("hold-evidence", help="(re)apply the legal hold to every evidence object")
+    calendar = commands.add_parser(
+        "load-calendar", help="copy working-calendar years from chinese-calendar: the years given (replacing "
+                              "them, and recomputing the open deadlines they affect), else those the table lacks")
+    calendar.add_argument("--year", type=int, action="append", dest="years", metavar="YEAR")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
     from agencies.models import AgencyKind
@@ -212,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in ("prepare", "migrate"):
         migrate(settings)
+    if args.command == "prepare":  # a newer chinese-calendar may have brought a year the table lacks
+        asyncio.run(load_calendar(settings, None))
+    if args.command == "load-calendar":
+        return asyncio.run(load_calendar(settings, args.years))
     if args.command in ("prepare", "ensure-bucket"):
         asyncio.run(ensure_bucket(settings))
     wants_demo = args.command == "load-demo" or (args.command == "prepare" and not args.no_demo)

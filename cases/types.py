@@ -34,7 +34,8 @@ from parties.types import Party, PartyFilterInput, PartyInput
 from referral import service as referral_service
 from referral.models import harms_of
 
-if TYPE_CHECKING:  # referral.types imports this module (Referral.case)
+if TYPE_CHECKING:  # referral.types imports this module (Referral.case); recommendations builds on cases
+    from recommendations.types import Recommendation
     from referral.types import Harm, ReferralDomain
 
 CaseKind = strawberry.enum(models.CaseKind, description="Administrative (行政), civil (民事) or criminal-incidental "
@@ -254,6 +255,14 @@ class Case(Areal):
     @strawberry.field(description="Every status change, oldest first.")
     async def history(self, info: Info) -> list[CaseStatusChange]:
         return [CaseStatusChange.from_model(row) for row in await case_history_loader(info).load(self.row.id)]
+
+    @strawberry.field(description="The recommendations issued in the case that the caller may see, oldest first.")
+    async def recommendations(self, info: Info
+                              ) -> list[Annotated[Recommendation, strawberry.lazy("recommendations.types")]]:
+        from recommendations.loaders import recommendations_by_case_loader
+        from recommendations.types import Recommendation
+
+        return [Recommendation.from_model(row) for row in await recommendations_by_case_loader(info).load(self.row.id)]
 
     @strawberry.field(description="The persons and enterprises the case is against, in the order given; identity "
                                   "numbers in full only for prosecutors of the procuratorate that filed it.")

@@ -63,6 +63,20 @@ class Rule:
         return f"{self.period}{zh} / {self.period} {en}"
 
 
+    def snapshot(self) -> dict:
+        """The rule as a deadline was computed under it, kept with the deadline: a later version
+        of rules.toml neither recomputes nor re-explains a deadline opened before it."""
+        return {"code": self.code, "version": self.version, "name_zh": self.name_zh, "name_en": self.name_en,
+                "unit": self.unit.value, "period": self.period, "start_event_zh": self.start_event_zh,
+                "start_event_en": self.start_event_en, "legal_source": self.legal_source,
+                "legal_source_en": self.legal_source_en, "extends_past_rest_day": self.extends_past_rest_day,
+                "rest_day_source": self.rest_day_source}
+
+    @classmethod
+    def from_snapshot(cls, data: dict) -> Rule:
+        return cls(**{**data, "unit": Unit(data["unit"])})
+
+
 def parse_rules(text: str) -> dict[str, Rule]:
     """The rules in a rules.toml text, checked: every code once, periods only where computed."""
     rules: dict[str, Rule] = {}

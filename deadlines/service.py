@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, func, select, update
@@ -18,6 +19,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from agencies.principal import Principal
 from agencies.scoping import visible_to
 from core.clock import check_date
+from core.db import utcnow
 from core.errors import NotFound, ValidationFailed
 from core.loaders import grouped
 from core.permissions import Actor
@@ -36,23 +38,46 @@ async def lock_calendar(session: AsyncSession, *, exclusive: bool = False) -> No
     await session.execute(select(lock(CALENDAR_LOCK_KEY)))
 
 
-async def load_calendar(session: AsyncSession, years: Iterable[int],
-                        into: WorkingCalendar | None = None) -> WorkingCalendar:
-    """The calendar of `years` (added to `into` when given), in one statement."""
-    calendar = into or WorkingCalendar()
-    wanted = sorted(set(years) - set(calendar.versions) - calendar.missing)
-    if not wanted:
-        return calendar
+@dataclass(frozen=True)
+class YearSchedule:
+    version: str
+    days: tuple[SpecialDay, ...]
+
+
+async def year_schedules(session: AsyncSession, years: Iterable[int]) -> dict[int, YearSchedule]:
+    """The schedules the table holds among `years`, in one statement (a year it lacks is absent)."""
     rows = await session.execute(
         select(CalendarYear.year, CalendarYear.revision, CalendarYear.source, CalendarDay.day, CalendarDay.kind,
                CalendarDay.name)
         .select_from(CalendarYear).outerjoin(CalendarDay, CalendarDay.year == CalendarYear.year)
-        .where(CalendarYear.year.in_(wanted)))
+        .where(CalendarYear.year.in_(sorted(set(years)))).order_by(CalendarYear.year, CalendarDay.day))
+    versions: dict[int, str] = {}
+    days: dict[int, list[SpecialDay]] = {}
     for year, revision, source, day, kind, name in rows:
-        calendar.versions[year] = CalendarYear(year=year, revision=revision, source=source).version
+        versions[year] = CalendarYear(year=year, revision=revision, source=source).version
+        days.setdefault(year, [])
         if day is not None:
-            calendar.days[day] = SpecialDay(day=day, kind=kind, name=name)
-    calendar.missing.update(year for year in wanted if year not in calendar.versions)
+            days[year].append(SpecialDay(day=day, kind=kind, name=name))
+    return {year: YearSchedule(version=version, days=tuple(days[year])) for year, version in versions.items()}
+
+
+def add_schedules(calendar: WorkingCalendar, years: Iterable[int], schedules: dict[int, YearSchedule | None]) -> None:
+    for year in years:
+        schedule = schedules.get(year)
+        if schedule is None:
+            calendar.missing.add(year)
+            continue
+        calendar.versions[year] = schedule.version
+        calendar.days.update((day.day, day) for day in schedule.days)
+
+
+async def load_calendar(session: AsyncSession, years: Iterable[int],
+                        into: WorkingCalendar | None = None) -> WorkingCalendar:
+    """The calendar of `years` (added to `into` when given: years it has are not read again)."""
+    calendar = into or WorkingCalendar()
+    wanted = sorted(set(years) - set(calendar.versions) - calendar.missing)
+    if wanted:
+        add_schedules(calendar, wanted, await year_schedules(session, wanted))
     return calendar
 
 
@@ -101,7 +126,9 @@ async def open_deadline(session: AsyncSession, *, rule: str, start_on: date, sub
     deadline = Deadline(id=uuid.uuid4(), subject_kind=subject_kind, subject_id=subject_id, agency_id=agency_id,
                         jurisdiction_id=jurisdiction_id, rule_code=found.code, rule_version=found.version,
                         start_on=start_on, due_on=computation.due_on, provisional=computation.provisional,
-                        calendar_version=computation.calendar_version, explanation=computation.as_json())
+                        calendar_version=computation.calendar_version,
+                        explanation=explanation_of(found, computation), met_on=None, cancelled_on=None,
+                        created_at=utcnow())
     # INSERT … ON CONFLICT: one round trip on the usual path (the first opening).
     inserted = await session.scalar(_INSERT_DEADLINE, {column.key: getattr(deadline, column.key)
                                                        for column in Deadline.__table__.c
@@ -115,12 +142,26 @@ async def open_deadline(session: AsyncSession, *, rule: str, start_on: date, sub
                                Deadline.rule_code == found.code).with_for_update())
     if not existing.is_open or (existing.start_on == start_on and (due_on is None or existing.due_on == due_on)):
         return existing
-    reason = (f"起算日由 {existing.start_on} 更正为 {start_on} / start corrected from {existing.start_on} "
-              f"to {start_on}")
+    if existing.start_on != start_on:
+        reason = (f"起算日由 {existing.start_on} 更正为 {start_on} / start corrected from {existing.start_on} "
+                  f"to {start_on}")
+    else:
+        reason = f"文书确定的日期由 {existing.due_on} 改为 {due_on} / the date set changed from {existing.due_on} to {due_on}"
     existing.start_on = start_on
+    if due_on is not None or existing.rule_version != found.version:  # recomputed under its own rule
+        computation = await compute(session, rule_of(existing), start_on, due_on)
     apply_computation(session, existing, computation, reason=reason, principal=principal)
     await session.flush()
     return existing
+
+
+def explanation_of(rule: Rule, computation: Computation) -> dict:
+    return {"rule": rule.snapshot(), **computation.as_json()}
+
+
+def rule_of(deadline: Deadline) -> Rule:
+    """The rule the deadline was opened under (its version, not necessarily today's)."""
+    return Rule.from_snapshot(deadline.explanation["rule"])
 
 
 def apply_computation(session: AsyncSession, deadline: Deadline, computation: Computation, *, reason: str,
@@ -128,7 +169,7 @@ def apply_computation(session: AsyncSession, deadline: Deadline, computation: Co
     """Give an open deadline a new computation; record the change when its due date, its
     provisional mark or the days its proof lists changed. True when it changed."""
     before = dict(deadline.explanation)
-    after = computation.as_json()
+    after = explanation_of(rule_of(deadline), computation)
     unchanged = {key: value for key, value in after.items() if key != "calendarVersions"} == \
                 {key: value for key, value in before.items() if key != "calendarVersions"}
     if unchanged:

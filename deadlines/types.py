@@ -18,11 +18,12 @@ from strawberry.types import Info
 
 from core import clock
 from core.loaders import loader
-from deadlines import service
+from deadlines import schedule, service
+from deadlines.models import CalendarYear as CalendarYearModel
 from deadlines.models import Deadline as DeadlineModel
 from deadlines.models import DeadlineChange as DeadlineChangeModel
-from deadlines.rules import rule_for
-from deadlines.workdays import WorkingCalendar, working_days_left, years_spanned
+from deadlines.service import rule_of
+from deadlines.workdays import DayKind, WorkingCalendar, working_days_left, years_spanned
 
 
 def deadlines_loader(info: Info, subject_kind: str):
@@ -38,9 +39,13 @@ def deadline_changes_loader(info: Info):
 
 
 async def request_calendar(info: Info, years: list[int]) -> WorkingCalendar:
-    """The working calendar of `years`, read once per request however many deadlines need it."""
-    calendar = info.context.loaders.setdefault("working_calendar", WorkingCalendar())
-    return await service.load_calendar(info.context.session, years, into=calendar)
+    """The working calendar of `years`: each year read once per request, and the years that the
+    deadlines of a page ask for at the same time read in one statement."""
+    schedules = loader(info.context, "calendar_years", lambda wanted: service.year_schedules(
+        info.context.session, wanted))
+    calendar = WorkingCalendar()
+    service.add_schedules(calendar, years, dict(zip(years, await schedules.load_many(years), strict=True)))
+    return calendar
 
 
 async def deadline_field(info: Info, *, subject_kind: str, subject_id: uuid.UUID,
@@ -113,7 +118,7 @@ def _days(entries: list[dict]) -> list[CalendarDayNote]:
 
 
 def explain(row: DeadlineModel) -> DeadlineExplanation:
-    rule = rule_for(row.rule_code)
+    rule = rule_of(row)
     stored = row.explanation
     skipped, counted = _days(stored["restDaysSkipped"]), _days(stored["adjustedWorkdaysCounted"])
     provisional = (f"{'、'.join(map(str, stored['provisionalYears']))}年工作日安排尚未公布，暂按周一至周五计算 / "
@@ -137,6 +142,9 @@ def explain(row: DeadlineModel) -> DeadlineExplanation:
 @strawberry.type(description="A legal deadline (法定期限) on the official working calendar, with its proof.")
 class Deadline:
     id: strawberry.ID
+    subject_kind: str = strawberry.field(description="What the deadline is on: REFERRAL, RECOMMENDATION, CASE, "
+                                                     "RECTIFICATION_STAGE.")
+    subject_id: strawberry.ID
     rule: str = strawberry.field(description="The rule's code, e.g. REFERRAL_ACKNOWLEDGEMENT.")
     rule_version: str
     legal_source: str
@@ -153,8 +161,9 @@ class Deadline:
 
     @classmethod
     def from_model(cls, row: DeadlineModel) -> Deadline:
-        return cls(id=strawberry.ID(str(row.id)), rule=row.rule_code, rule_version=row.rule_version,
-                   legal_source=rule_for(row.rule_code).legal_source, start_on=row.start_on, due_on=row.due_on,
+        return cls(id=strawberry.ID(str(row.id)), subject_kind=row.subject_kind,
+                   subject_id=strawberry.ID(str(row.subject_id)), rule=row.rule_code, rule_version=row.rule_version,
+                   legal_source=rule_of(row).legal_source, start_on=row.start_on, due_on=row.due_on,
                    provisional=row.provisional, met_on=row.met_on, cancelled_on=row.cancelled_on,
                    proof_url=f"/deadlines/{row.id}/proof", row=row)
 
@@ -182,3 +191,50 @@ class Deadline:
     @strawberry.field(description="Every change of the due date since the deadline was opened, oldest first.")
     async def changes(self, info: Info) -> list[DeadlineChange]:
         return [DeadlineChange.from_model(row) for row in await deadline_changes_loader(info).load(self.row.id)]
+
+
+DayKindType = strawberry.enum(DayKind, description="A holiday (法定节假日, rest) or a weekend day worked (调休上班).")
+
+
+@strawberry.type(description="A day of the working calendar that is not what its weekday says.")
+class CalendarDay:
+    day: date = strawberry.field(name="date")
+    kind: DayKindType
+    name: str
+
+
+@strawberry.type(description="A year of the official working calendar (the State Council's schedule).")
+class CalendarYear:
+    year: int
+    revision: int
+    version: str = strawberry.field(description="How proofs cite it: year.revision (source).")
+    source: str
+    reason: str | None
+    changed_at: datetime
+
+    @classmethod
+    def from_model(cls, row: CalendarYearModel) -> CalendarYear:
+        return cls(year=row.year, revision=row.revision, version=row.version, source=row.source, reason=row.reason,
+                   changed_at=row.changed_at)
+
+    @strawberry.field(description="Its holidays and adjusted working days, in date order.")
+    async def days(self, info: Info) -> list[CalendarDay]:
+        rows = await loader(info.context, "calendar_days", lambda years: schedule.days_of_years(
+            info.context.session, years), default=[]).load(self.year)
+        return [CalendarDay(day=row.day, kind=row.kind, name=row.name) for row in rows]
+
+
+@strawberry.input(description="A day of a calendar change; the name defaults to 法定节假日 or 调休上班.")
+class CalendarDayInput:
+    day: date = strawberry.field(name="date")
+    name: str | None = None
+
+    def to_service(self) -> schedule.DayEntry:
+        return schedule.DayEntry(day=self.day, name=self.name)
+
+
+@strawberry.type(description="A calendar change and what it did to the open deadlines.")
+class CalendarChange:
+    calendar_year: CalendarYear
+    changed: bool = strawberry.field(description="False when the calendar already had exactly these days.")
+    changed_deadlines: int = strawberry.field(description="Open deadlines whose due date or proof changed.")

@@ -18,10 +18,35 @@ class CustodyAction(str, enum.Enum):
 
 
 class EvidenceOwnerKind(str, enum.Enum):
-    """What a file is evidence of. Replies to recommendations and rectification checks will add
-    their kinds, each with a foreign-key column of its own beside `referral_id`."""
+    """What a file is evidence of; each kind has a foreign-key column of its own (OWNER_COLUMNS),
+    and exactly that one is set on a row."""
 
     REFERRAL = "REFERRAL"
+    REPLY = "REPLY"  # attached to an agency's reply to a recommendation
+    RECTIFICATION_REPORT = "RECTIFICATION_REPORT"  # attached to a later report on the rectification
+    RECTIFICATION_CHECK = "RECTIFICATION_CHECK"  # the procuratorate's on-site check (photos, records)
+
+
+# The column that points at each kind's owner.
+OWNER_COLUMNS: dict[EvidenceOwnerKind, str] = {
+    EvidenceOwnerKind.REFERRAL: "referral_id",
+    EvidenceOwnerKind.REPLY: "reply_id",
+    EvidenceOwnerKind.RECTIFICATION_REPORT: "rectification_report_id",
+    EvidenceOwnerKind.RECTIFICATION_CHECK: "rectification_check_id",
+}
+
+
+def _one_owner() -> str:
+    """SQL: exactly the owner column of the row's kind is set."""
+    def owned_by(kind: EvidenceOwnerKind) -> str:
+        nulls = [f"{column} IS {'NOT NULL' if column == OWNER_COLUMNS[kind] else 'NULL'}"
+                 for column in OWNER_COLUMNS.values()]
+        return f"(owner_kind = '{kind.value}' AND {' AND '.join(nulls)})"
+
+    return " OR ".join(owned_by(kind) for kind in OWNER_COLUMNS)
+
+
+ONE_OWNER = _one_owner()
 
 
 class Evidence(Base):
@@ -33,7 +58,11 @@ class Evidence(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     owner_kind: Mapped[EvidenceOwnerKind] = mapped_column(string_enum(EvidenceOwnerKind, "evidence_owner_kind"))
-    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"))
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referral.id"))
+    # The tables are the recommendations package's; named by string so evidence imports nothing above it.
+    reply_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("recommendation_reply.id"))
+    rectification_report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rectification_report.id"))
+    rectification_check_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rectification_check.id"))
     # The agency whose evidence it is, and the jurisdiction whose procuratorate receives it.
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
     jurisdiction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
@@ -56,8 +85,12 @@ class Evidence(Base):
     __table_args__ = (
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
-        # A referral's files in the order they are shown, read straight from the index.
+        CheckConstraint(ONE_OWNER, name="one_owner"),
+        # An owner's files in the order they are shown, read straight from the index.
         Index("ix_evidence_referral_id_uploaded_at_id", "referral_id", "uploaded_at", "id"),
+        Index("ix_evidence_reply_id_uploaded_at_id", "reply_id", "uploaded_at", "id"),
+        Index("ix_evidence_rectification_report_id_uploaded_at_id", "rectification_report_id", "uploaded_at", "id"),
+        Index("ix_evidence_rectification_check_id_uploaded_at_id", "rectification_check_id", "uploaded_at", "id"),
     )
 
 

@@ -21,7 +21,7 @@ from core import unit_of_work
 from core.db import utcnow
 from core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from core.loaders import grouped
-from evidence.models import CustodyAction, CustodyEvent, Evidence, EvidenceOwnerKind, PendingUpload
+from evidence.models import OWNER_COLUMNS, CustodyAction, CustodyEvent, Evidence, EvidenceOwnerKind, PendingUpload
 from evidence.sniff import SNIFF_BYTES, sniff_media_type
 from evidence.storage import EvidenceStore
 
@@ -194,7 +194,8 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
                                  metadata={"filename": filename.encode("unicode_escape").decode()},
                                  legal_hold=True)
     evidence = Evidence(
-        id=reservation.evidence_id, owner_kind=owner.kind, referral_id=owner.id, agency_id=owner.agency_id,
+        id=reservation.evidence_id, owner_kind=owner.kind, **{OWNER_COLUMNS[owner.kind]: owner.id},
+        agency_id=owner.agency_id,
         jurisdiction_id=owner.jurisdiction_id, object_key=put.key, version_id=put.version_id,
         filename=filename, media_type=media_type, size_bytes=reader.size,
         sha256=reader.sha256.hexdigest(), description=(incoming.description or "").strip() or None,
@@ -231,6 +232,16 @@ async def list_evidence(session: AsyncSession, *, principal: Principal,
                                  .where(_evidence_visible_to(principal), Evidence.referral_id.in_(referral_ids))
                                  .order_by(Evidence.uploaded_at, Evidence.id))
     return grouped(rows, referral_ids, key=lambda row: row.referral_id)
+
+
+async def evidence_of(session: AsyncSession, *, principal: Principal, kind: EvidenceOwnerKind,
+                      owner_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Evidence]]:
+    """The evidence of these owners of one kind, as far as the principal may see them, by owner id."""
+    column = getattr(Evidence, OWNER_COLUMNS[kind])
+    rows = await session.scalars(_visible_evidence(principal)
+                                 .where(Evidence.owner_kind == kind, column.in_(owner_ids))
+                                 .order_by(Evidence.uploaded_at, Evidence.id))
+    return grouped(rows, owner_ids, key=lambda row: getattr(row, OWNER_COLUMNS[kind]))
 
 
 async def open_evidence_content(session: AsyncSession, *, principal: Principal, store: EvidenceStore,

@@ -40,13 +40,14 @@ class EvidenceInput:
     description: str | None = None
 
 
-def incoming_files(evidence: list[EvidenceInput] | None) -> list[IncomingFile]:
-    """The uploads as the evidence service takes them: streams over the request body."""
+def incoming_files(evidence: list[EvidenceInput] | None, field: str = "evidence") -> list[IncomingFile]:
+    """The uploads as the evidence service takes them: streams over the request body. `field` is
+    the argument they came in (named in errors)."""
     files = []
     for index, item in enumerate(evidence or []):
         # The Upload scalar takes whatever a JSON request puts there; only a multipart part is a file.
         if not isinstance(item.file, multipart.Upload):
             raise ValidationFailed("文件须以 multipart 方式上传 / send the file as a part of a multipart "
-                                   "request (GraphQL multipart request spec)", field=f"evidence.{index}.file")
+                                   "request (GraphQL multipart request spec)", field=f"{field}.{index}.file")
         files.append(IncomingFile(source=item.file, description=item.description))
     return files

@@ -3,17 +3,12 @@ the same bearer token and the same scoping as GraphQL, failing as JSON with the 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from agencies.principal import Principal
-from app.context import Resources, authenticate_request
-from app.http import error_response
-from core import unit_of_work
-from core.db import database_unreachable
-from core.errors import AppError, DatabaseUnavailable, NotFound, Unauthenticated
+from app.http import answer_as_principal
+from core.errors import NotFound
 from geo.tiles import MEDIA_TYPE, TileCache, render_tile, tilejson
 
 router = APIRouter()
@@ -22,27 +17,6 @@ router = APIRouter()
 CACHE_CONTROL = "private, no-cache"
 # Per process; each worker keeps its own, all of them checked against the database's versions.
 TILE_CACHE = TileCache(max_bytes=64 * 1024 * 1024)
-
-
-async def _as_principal(request: Request, work: Callable[..., Awaitable[Response]]) -> Response:
-    """Run `work(session, principal)` for an authenticated caller; any failure is the JSON error a
-    REST route answers with."""
-    resources: Resources = request.app.state.resources
-    async with resources.session_factory() as session:
-        try:
-            principal, auth_error = await authenticate_request(request, session, resources.settings)
-            if auth_error or principal is None:
-                raise auth_error or Unauthenticated()
-            return await work(session, principal)
-        except Exception as error:
-            if database_unreachable(error):
-                error = DatabaseUnavailable()
-            if not isinstance(error, AppError):
-                raise
-            return error_response(error)
-        finally:
-            # Tiles only read; nothing is ever committed here.
-            await unit_of_work.rollback(session)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -69,7 +43,7 @@ async def vector_tile(layer: str, z: str, x: str, y_and_format: str, request: Re
             return Response(status_code=304, headers=headers)
         return Response(tile.content, media_type=MEDIA_TYPE, headers=headers)
 
-    return await _as_principal(request, work)
+    return await answer_as_principal(request, work)
 
 
 @router.get("/tiles/{document}", include_in_schema=False)
@@ -83,4 +57,4 @@ async def tilejson_document(document: str, request: Request) -> Response:
         body = await tilejson(session, principal=principal, layer_name=layer, base_url=str(request.base_url))
         return JSONResponse(body, headers={"Cache-Control": "private, max-age=300", "Vary": "Authorization"})
 
-    return await _as_principal(request, work)
+    return await answer_as_principal(request, work)

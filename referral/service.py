@@ -18,7 +18,7 @@ from sqlalchemy.orm import Bundle
 from agencies.models import Agency, Procuratorate, Role
 from agencies.principal import Principal
 from agencies.scoping import owner_filters, visible_to
-from core import unit_of_work
+from core import clock, unit_of_work
 from core.clock import check_date, end_of_day, start_of_day
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -28,6 +28,8 @@ from core.pagination import Page, PageRequest, paginate
 from core.permissions import require
 from core.state_machine import apply_transition, record_creation
 from core.text import clean_text
+from deadlines.rules import REFERRAL_ACKNOWLEDGEMENT
+from deadlines.service import cancel_deadlines, meet_deadline, open_deadline
 from evidence.models import EvidenceOwnerKind
 from evidence.service import (
     EvidenceOwner,
@@ -56,6 +58,10 @@ from referral.flows import REFERRAL_MACHINE, ReferralAction, ReferralStatus
 from referral.models import Harm, Referral, ReferralDomain, ReferralParty, ReferralStatusChange
 
 MAX_EVIDENCE_PER_SUBMISSION = 20
+# The subject kind of a referral's deadlines (deadlines.service).
+DEADLINE_SUBJECT = "REFERRAL"
+# What acknowledges a referral, for its acknowledgement deadline: the procuratorate's first answer.
+ACKNOWLEDGING_ACTIONS = frozenset({ReferralAction.REGISTER, ReferralAction.RETURN, ReferralAction.DECLINE})
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,8 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     session.add_all(_party_rows(referral, parties))
     record_creation(session, principal=principal, machine=REFERRAL_MACHINE, row=referral,
                     action=ReferralAction.SUBMIT)
+    await open_deadline(session, rule=REFERRAL_ACKNOWLEDGEMENT, start_on=clock.today(), subject_kind=DEADLINE_SUBJECT,
+                        subject_id=referral.id, agency_id=referral.agency_id, jurisdiction_id=referral.jurisdiction_id)
     await settle_uploads(session, keys)
     await session.flush()
     return referral
@@ -327,6 +335,12 @@ async def change_status(session: AsyncSession, *, principal: Principal, referral
     referral = await get_referral(session, principal=principal, referral_id=referral_id)
     action = ReferralAction(action)
     await _transition(session, principal, referral, action, reason)
+    if action in ACKNOWLEDGING_ACTIONS:  # met once: a later answer keeps the first date
+        await meet_deadline(session, subject_kind=DEADLINE_SUBJECT, subject_id=referral.id,
+                            rule=REFERRAL_ACKNOWLEDGEMENT, met_on=clock.today())
+    elif action is ReferralAction.WITHDRAW:
+        await cancel_deadlines(session, subject_kind=DEADLINE_SUBJECT, subject_id=referral.id,
+                               cancelled_on=clock.today())
     # A referral returned after registration and registered again keeps its first number.
     if action is ReferralAction.REGISTER and referral.number is None:
         referral.number = await _registration_number(session, referral)

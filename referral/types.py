@@ -16,6 +16,8 @@ from agencies.types import Agency, Jurisdiction
 from cases.loaders import case_by_referral_loader
 from cases.types import Case
 from core.loaders import loader
+from deadlines.rules import REFERRAL_ACKNOWLEDGEMENT
+from deadlines.types import Deadline, deadline_field
 from evidence import service as evidence_service
 from evidence.types import Evidence
 from geo.filters import Near, SpatialFilter
@@ -168,6 +170,12 @@ class Referral(Areal):
             return None  # no query for the referrals that cannot have one
         row = await case_by_referral_loader(info).load(self.row.id)
         return Case.from_model(row) if row else None
+
+    @strawberry.field(description="The procuratorate's deadline to acknowledge the referral (register, return or "
+                                  "decline it): 7 working days after submission.")
+    async def acknowledgement_deadline(self, info: Info) -> Deadline | None:
+        return await deadline_field(info, subject_kind=referral_service.DEADLINE_SUBJECT, subject_id=self.row.id,
+                                    rule=REFERRAL_ACKNOWLEDGEMENT)
 
     async def _history_rows(self, info: Info) -> list[ReferralStatusChangeModel]:
         # One loader for history and outcomeReason: asking for both costs one query per page.

@@ -2,7 +2,7 @@
 case), consultation, announcement, litigation, closing, hearings and internal notes; sorting by number
 
 Revision ID: 0012
-Revises: 0015
+Revises: 0013
 Create Date: 2026-11-29 10:30:00
 """
 
@@ -14,7 +14,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = '0012'
-down_revision = '0015'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

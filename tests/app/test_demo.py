@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from agencies.models import Jurisdiction, Procuratorate
-from app.demo import load_demo
+from app.demo import DEMO_PASSWORD, load_demo
 from cases.models import Case, CaseKind
 from core import clock, unit_of_work
 from core.errors import StorageUnavailable
@@ -14,6 +14,7 @@ from evidence.models import Evidence
 from geo.models import ReferenceLayer
 from referral.flows import ReferralStatus
 from referral.models import Referral
+from tests.conftest import LOGIN, graphql
 
 
 async def counts(resources) -> tuple[int, int]:
@@ -50,11 +51,12 @@ async def test_a_load_interrupted_by_a_store_outage_is_completed_by_the_next(wor
     async with resources.session_factory() as session:
         assert await load_demo(session, resources.store) is False  # the accounts were kept
         await unit_of_work.commit(session)
-    assert await counts(resources) == (3, 3)
+    # Four referrals; the files of three of them, the reply's, the progress report's and the two checks'.
+    assert await counts(resources) == (4, 8)
     async with resources.session_factory() as session:
         assert await load_demo(session, resources.store) is False
         await unit_of_work.commit(session)
-    assert await counts(resources) == (3, 3)
+    assert await counts(resources) == (4, 8)
     async with resources.session_factory() as session:
         # The map's protected areas came with the accounts; the mining pit lies in the red line.
         assert await session.scalar(select(func.count()).select_from(ReferenceLayer)) == 5
@@ -76,3 +78,56 @@ async def test_a_load_interrupted_by_a_store_outage_is_completed_by_the_next(wor
     assert mining.status is ReferralStatus.CASE_FILED
     assert mining.number == f"卫东检公益线〔{year}〕1号"
     assert [tuple(row) for row in cases] == [(f"卫东检公益立〔{year}〕1号", CaseKind.CRIMINAL_INCIDENTAL_CIVIL)]
+
+
+WEIDONG_RECOMMENDATIONS = """query { recommendations { totalCount edges { node {
+  number status urgent servedOn serviceWitnesses { role } addressee { name } case { number kind status }
+  replied rectification rectificationVerifiedOn dueOn isOverdue
+  reply { accepted stages { milestone percentComplete } attachments { filename mediaType } }
+  progressReports { stageUpdates { milestone fromPercent toPercent } attachments { filename } }
+  checks { result openItems { description } followUpOfId evidence { filename } } } } } }"""
+
+
+async def demo_token(client, username: str) -> str:
+    body = await graphql(client, LOGIN, {"username": username, "password": DEMO_PASSWORD})
+    return body["data"]["login"]["token"]
+
+
+async def test_the_weidong_mining_case_runs_through_recommendation_reply_and_checks(world, resources, client,
+                                                                                   no_admin_username):
+    for _ in range(2):  # and a second load changes nothing
+        async with resources.session_factory() as session:
+            await load_demo(session, resources.store)
+            await unit_of_work.commit(session)
+    year = clock.today().year
+    body = await graphql(client, WEIDONG_RECOMMENDATIONS, {}, await demo_token(client, "weidong.prosecutor"))
+    assert "errors" not in body, body
+    assert body["data"]["recommendations"]["totalCount"] == 1
+    seen = body["data"]["recommendations"]["edges"][0]["node"]
+    # The administrative track of the case: filed from the ecology bureau's clue, the recommendation
+    # to the geology and mining bureau, which did not refer it.
+    assert seen["number"] == f"卫东检公益建〔{year}〕1号" and seen["status"] == "CHECKED"
+    assert seen["case"] == {"number": f"卫东检公益立〔{year}〕2号", "kind": "ADMINISTRATIVE", "status": "FOLLOW_UP"}
+    assert seen["addressee"] == {"name": "平顶山市卫东区自然资源和地质矿产局"}
+    assert seen["servedOn"] == clock.today().isoformat() and seen["dueOn"] > seen["servedOn"]
+    assert [witness["role"] for witness in seen["serviceWitnesses"]] == ["人大代表", "人民监督员"]
+    assert (seen["replied"], seen["rectification"], seen["isOverdue"]) == (True, "RECTIFIED", False)
+    assert seen["rectificationVerifiedOn"] == clock.today().isoformat()
+    assert seen["reply"]["accepted"] is True
+    assert [(stage["milestone"], stage["percentComplete"]) for stage in seen["reply"]["stages"]] == [
+        ("委托第三方评估", 100), ("编制并批复修复方案", 100), ("完成生态修复", 100)]
+    assert seen["reply"]["attachments"] == [{"filename": "assessment-contract.pdf", "mediaType": "application/pdf"}]
+    assert seen["progressReports"] == [{"stageUpdates": [{"milestone": "完成生态修复", "fromPercent": 60,
+                                                          "toPercent": 100}],
+                                        "attachments": [{"filename": "east-slope-green.png"}]}]
+    partial, rectified = seen["checks"]
+    assert (partial["result"], partial["openItems"], partial["followUpOfId"]) == (
+        "PARTIAL", [{"description": "东侧边坡复绿"}], None)
+    assert (rectified["result"], rectified["openItems"]) == ("RECTIFIED", [])
+    assert rectified["followUpOfId"] is not None and rectified["evidence"] == [{"filename": "check-rectified.png"}]
+
+    # The bureau sees it; the ecology bureau, which referred the clue, does not.
+    for username, total in (("weidong.natural-resources", 1), ("weidong.ecology-environment", 0),
+                            ("xinhua.natural-resources", 0)):
+        body = await graphql(client, "{ recommendations { totalCount } }", {}, await demo_token(client, username))
+        assert body["data"]["recommendations"]["totalCount"] == total, username

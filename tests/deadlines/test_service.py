@@ -29,6 +29,8 @@ async def test_open_meet_and_read_scoped(resources, world):
             subject_id=subject, agency_id=agency.id, jurisdiction_id=agency.jurisdiction_id)
         assert (opened.due_on, opened.provisional, opened.rule_version) == (date(2026, 10, 8), False, "2020.1")
         assert opened.explanation["nominalEnd"] == "2026-10-01"
+        # Every attribute is there without another statement (a GraphQL type can be made from it).
+        assert (opened.met_on, opened.cancelled_on, opened.created_at is not None) == (None, None, True)
         # Opening again with the same start changes nothing.
         again = await service.open_deadline(
             session, rule="RECOMMENDATION_REPLY", start_on=date(2026, 8, 1), subject_kind="RECOMMENDATION",
@@ -72,4 +74,10 @@ async def test_a_given_date_only_for_a_rule_that_takes_one(resources, world):
         assert unknown.value.field == "rule"
         stage = await service.open_deadline(session, rule="RECTIFICATION_STAGE", due_on=date(2026, 10, 3), **common)
         assert stage.due_on == date(2026, 10, 3)
+        # A revised plan moves the date, and the change says so.
+        moved = await service.open_deadline(session, rule="RECTIFICATION_STAGE", due_on=date(2026, 11, 2), **common)
+        assert (moved.id, moved.due_on) == (stage.id, date(2026, 11, 2))
+        change = await session.scalar(select(DeadlineChange).where(DeadlineChange.deadline_id == stage.id))
+        assert (change.before_due_on, change.after_due_on) == (date(2026, 10, 3), date(2026, 11, 2))
+        assert "2026-11-02" in change.reason
         await session.rollback()
