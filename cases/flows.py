@@ -10,16 +10,18 @@ first (法释〔2018〕6号 art. 13), and sued after. Every case is closed with 
 check months later (回头看) may reopen follow-up.
 
 Which transitions a case's kind allows (a recommendation only in an administrative case, the
-announcement only with a civil claim) is checked in cases.service: the table says which status
-moves to which, and who may move it."""
+announcement only with a civil claim) is checked by the services that make them (cases.procedure,
+the recommendations package): the table says which status moves to which, and who may move it;
+OUTCOME_SOURCES below says which outcome a case may close with from which status."""
 
 from __future__ import annotations
 
 from agencies.models import Role
-from cases.models import CaseAction, CaseStatus, CaseStatusChange
+from cases.models import CaseAction, CaseKind, CaseOutcome, CaseStatus, CaseStatusChange
 from core.state_machine import StateMachine, Transition
 
-__all__ = ["CASE_MACHINE", "CASE_TRANSITIONS", "CaseAction", "CaseStatus"]
+__all__ = ["CASE_MACHINE", "CASE_TRANSITIONS", "CIVIL_CLAIM_KINDS", "CaseAction", "CaseStatus", "OUTCOME_SOURCES",
+           "OUTCOMES_FROM_COURT"]
 
 _PROSECUTOR = frozenset({Role.PROSECUTOR})
 
@@ -53,3 +55,25 @@ CASE_TRANSITIONS: tuple[Transition[CaseStatus, CaseAction], ...] = (
 CASE_MACHINE = StateMachine(
     name_zh="案件", name_en="case", states=CaseStatus, actions=CaseAction,
     transitions=CASE_TRANSITIONS, history=CaseStatusChange)
+
+# Kinds with a civil claim: announced for 30 days before suit (法释〔2018〕6号 arts. 13, 20).
+CIVIL_CLAIM_KINDS = frozenset({CaseKind.CIVIL, CaseKind.CRIMINAL_INCIDENTAL_CIVIL})
+
+# Which outcome a case may be closed with from which status (and, where it matters, of which
+# kind): the closing transition's table says a case may close, this one says how.
+OUTCOME_SOURCES: dict[CaseOutcome, dict[CaseStatus, frozenset[CaseKind]]] = {
+    # 办案规则 art. 74: the agency has fully performed its duty, before or in consultation.
+    CaseOutcome.DUTY_PERFORMED: {CaseStatus.FILED: frozenset({CaseKind.ADMINISTRATIVE}),
+                                 CaseStatus.CONSULTATION: frozenset({CaseKind.ADMINISTRATIVE})},
+    CaseOutcome.RECTIFIED: {CaseStatus.FOLLOW_UP: frozenset(CaseKind)},
+    CaseOutcome.JUDGMENT: {CaseStatus.LITIGATION: frozenset(CaseKind)},
+    CaseOutcome.MEDIATION: {CaseStatus.LITIGATION: frozenset(CaseKind)},
+    CaseOutcome.SUIT_WITHDRAWN: {CaseStatus.LITIGATION: frozenset(CaseKind)},
+    # An organisation that came forward within the announcement sued instead.
+    CaseOutcome.SUED_BY_ORGANISATION: {CaseStatus.ANNOUNCED: CIVIL_CLAIM_KINDS},
+    CaseOutcome.TERMINATED: {status: frozenset(CaseKind) for status in (
+        CaseStatus.FILED, CaseStatus.CONSULTATION, CaseStatus.FOLLOW_UP, CaseStatus.ANNOUNCED)},
+}
+
+# Outcomes decided by a court: closing with one records the court's document.
+OUTCOMES_FROM_COURT = frozenset({CaseOutcome.JUDGMENT, CaseOutcome.MEDIATION, CaseOutcome.SUIT_WITHDRAWN})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer
@@ -56,11 +57,25 @@ def format_number(document_code: str, kind: DocumentKind, year: int, serial: int
     return f"{document_code}{KIND_INFIXES[kind]}〔{year}〕{serial}号"
 
 
+@dataclass(frozen=True)
+class DocumentNumber:
+    year: int
+    serial: int
+    text: str  # 卫东检公益立〔2026〕3号
+
+
 async def allocate_number(session: AsyncSession, *, procuratorate_id: uuid.UUID, document_code: str,
                           kind: DocumentKind, on: date | None = None) -> str:
     """The next number of `kind` for the procuratorate in the year of `on` (a Beijing date, today
     by default), formatted with its 代字. Holds the counter's row lock until the caller's
     transaction ends; rolled back, the number goes to the next allocation."""
+    return (await allocate_document_number(session, procuratorate_id=procuratorate_id,
+                                           document_code=document_code, kind=kind, on=on)).text
+
+
+async def allocate_document_number(session: AsyncSession, *, procuratorate_id: uuid.UUID, document_code: str,
+                                   kind: DocumentKind, on: date | None = None) -> DocumentNumber:
+    """`allocate_number` with the year and serial beside the text, for whoever sorts by number."""
     year = (on or clock.today()).year
     statement = (insert(DocumentCounter)
                  .values(procuratorate_id=procuratorate_id, kind=kind, year=year, last_number=1)
@@ -69,4 +84,4 @@ async def allocate_number(session: AsyncSession, *, procuratorate_id: uuid.UUID,
                                         set_={"last_number": DocumentCounter.last_number + 1})
                  .returning(DocumentCounter.last_number))
     serial = await session.scalar(statement)
-    return format_number(document_code, kind, year, serial)
+    return DocumentNumber(year=year, serial=serial, text=format_number(document_code, kind, year, serial))

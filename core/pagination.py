@@ -1,4 +1,5 @@
-"""Keyset pagination shared by every list: opaque cursors over (timestamp, id), newest first."""
+"""Keyset pagination shared by every list: opaque cursors over the list's sort key (by default
+(timestamp, id), newest first; a list may offer other orders, see `SortOrder`)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,20 @@ MAX_CURSOR_LENGTH = 200
 
 
 @dataclass(frozen=True)
+class SortOrder:
+    """An order a list can be read in: `columns` compared in turn, all ascending or all
+    descending, the last one unique (the id) so that every row has exactly one place and a
+    cursor (the row's values of these columns) says where the next page starts."""
+
+    columns: tuple
+    ascending: bool = False
+
+
+@dataclass(frozen=True)
 class PageRequest:
     first: int
-    after: tuple[datetime, uuid.UUID] | None
+    # The cursor's values as text, read by the list's SortOrder (which knows their types).
+    after: tuple[str, ...] | None
     # Counting every match costs more than the page itself: only when the client asks.
     with_total_count: bool = False
 
@@ -54,29 +66,73 @@ def page_request(settings: ApiSettings, first: int | None, after: str | None, *,
                        with_total_count=with_total_count)
 
 
-def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode()
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed("游标无效 / invalid cursor", field="after")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    invalid = ValidationFailed("游标无效 / invalid cursor", field="after")
+def _cursor_text(value: object) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    if "|" in text:  # no key value of ours holds one; a separator inside would shift the parts
+        raise ValueError(f"a cursor value cannot contain '|': {text!r}")
+    return text
+
+
+def encode_cursor(*values: object) -> str:
+    return base64.urlsafe_b64encode("|".join(_cursor_text(value) for value in values).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, ...]:
+    """The values of a cursor as text; `cursor_values` reads them as the order's columns."""
     if len(cursor) > MAX_CURSOR_LENGTH:
-        raise invalid
+        raise _invalid_cursor()
     try:
-        at, row_id = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|")
-        parsed_at = datetime.fromisoformat(at)
-        if parsed_at.tzinfo is None:
-            raise invalid
+        return tuple(base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|"))
+    except (ValueError, UnicodeError, binascii.Error) as error:
+        raise _invalid_cursor() from error
+
+
+def _cursor_value(text: str, python_type: type) -> object:
+    if python_type is datetime:
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is None:
+            raise ValueError("a cursor time needs its offset")
         # In UTC here, where year 1 minus an offset fails cleanly, instead of in the driver.
-        return parsed_at.astimezone(timezone.utc), uuid.UUID(row_id)
-    except (ValueError, UnicodeError, binascii.Error, OverflowError) as error:
-        raise invalid from error
+        return parsed.astimezone(timezone.utc)
+    if python_type is uuid.UUID:
+        return uuid.UUID(text)
+    if python_type is int:
+        return int(text)
+    return text
 
 
-async def paginate(session: AsyncSession, query: Select, *, at_column, id_column,
-                   request: PageRequest, counted: Select | None = None) -> Page:
+def cursor_values(parts: tuple[str, ...], order: SortOrder) -> tuple[object, ...]:
+    """The cursor's values typed as the order's columns; VALIDATION (field `after`) for a cursor
+    that is not one of this order's (wrong number of values, or values of the wrong shape)."""
+    if len(parts) != len(order.columns):
+        raise _invalid_cursor()
+    try:
+        return tuple(_cursor_value(text, column.type.python_type)
+                     for text, column in zip(parts, order.columns, strict=True))
+    except (ValueError, OverflowError) as error:
+        raise _invalid_cursor() from error
+
+
+def _after(columns: tuple, values: tuple[object, ...], ascending: bool):
+    """Rows after the cursor in the order: (a, b, c) > (x, y, z) spelt out column by column
+    (the form the (timestamp, id) list indexes have always been used with)."""
+    conditions = []
+    for index, column in enumerate(columns):
+        beyond = column > values[index] if ascending else column < values[index]
+        conditions.append(and_(*(earlier == values[position] for position, earlier in enumerate(columns[:index])),
+                               beyond))
+    return or_(*conditions)
+
+
+async def paginate(session: AsyncSession, query: Select, *, request: PageRequest, at_column=None, id_column=None,
+                   order: SortOrder | None = None, counted: Select | None = None) -> Page:
     """One page of `query` (already scoped and filtered; its first column is the listed entity,
-    further columns come along in each item as a tuple).
+    further columns come along in each item as a tuple), in `order`, or newest first by
+    (`at_column`, `id_column`).
 
     With `request.with_total_count` the count rides in the page's own statement as a scalar
     subquery (one round trip); a page past the end returns no row to carry it, and is counted
@@ -88,14 +144,14 @@ async def paginate(session: AsyncSession, query: Select, *, at_column, id_column
     async def count() -> int:
         return await session.scalar(count_query)
 
+    order = order or SortOrder(columns=(at_column, id_column))
     width = len(query.column_descriptions)
-    page_query = query.order_by(at_column.desc(), id_column.desc()).limit(request.first + 1)
+    page_query = query.order_by(*(column.asc() if order.ascending else column.desc()
+                                  for column in order.columns)).limit(request.first + 1)
     if request.with_total_count:
         page_query = page_query.add_columns(count_query.correlate(None).scalar_subquery())
     if request.after is not None:
-        after_at, after_id = request.after
-        page_query = page_query.where(
-            or_(at_column < after_at, and_(at_column == after_at, id_column < after_id)))
+        page_query = page_query.where(_after(order.columns, cursor_values(request.after, order), order.ascending))
     rows = (await session.execute(page_query)).all()
 
     total = None
@@ -110,6 +166,5 @@ async def paginate(session: AsyncSession, query: Select, *, at_column, id_column
     rows = rows[: request.first]
     items = [row[0] if width == 1 else tuple(row[:width]) for row in rows]
     entities = [row[0] for row in rows]
-    cursors = [encode_cursor(getattr(entity, at_column.key), getattr(entity, id_column.key))
-               for entity in entities]
+    cursors = [encode_cursor(*(getattr(entity, column.key) for column in order.columns)) for entity in entities]
     return Page(items=items, cursors=cursors, has_next_page=has_next, total_count=total, count=count)

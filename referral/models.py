@@ -14,20 +14,18 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
     Uuid,
     false,
-    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, created_at_column, string_enum, uuid_pk
 from core.state_machine import StatusChangeMixin
-from parties.service import PartyKind
+from parties.models import PartyColumns
 from referral.enums import ReferralStatus
 
 
@@ -110,42 +108,14 @@ class Referral(Base):
     )
 
 
-class ReferralParty(Base):
-    """A person or enterprise the referral is against (当事人). A person's identity number is
-    kept only encrypted, masked and as a blind index (parties.protection)."""
+class ReferralParty(PartyColumns, Base):
+    """A person or enterprise the referral is against (当事人)."""
 
     __tablename__ = "referral_party"
+    party_owner_key = "referral_id"
 
     id: Mapped[uuid.UUID] = uuid_pk()
     referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"))
-    position: Mapped[int] = mapped_column(Integer)  # the order they were given in
-    kind: Mapped[PartyKind] = mapped_column(string_enum(PartyKind, "party_kind"))
-    name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str | None] = mapped_column(String(100))  # e.g. 违法行为人, 法定代表人
-    id_number_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
-    id_number_masked: Mapped[str | None] = mapped_column(String(18))
-    id_number_index: Mapped[str | None] = mapped_column(String(64))
-    uscc: Mapped[str | None] = mapped_column(String(18))
-
-    # Search by party runs EXISTS (… WHERE referral_id = referral.id AND <term>): each term has
-    # an index that finds the few parties matching it, and the page's referrals come from those.
-    # The name index is on lower(name) with text_pattern_ops, so one b-tree serves both an exact
-    # match and a case-insensitive prefix (LIKE 'abc%') whatever the database's collation;
-    # substring search would need pg_trgm and is not offered.
-    __table_args__ = (
-        UniqueConstraint("referral_id", "position"),
-        Index("ix_referral_party_id_number_index", "id_number_index"),
-        Index("ix_referral_party_uscc", "uscc"),
-        Index("ix_referral_party_lower_name", func.lower(name).label("lower_name"),
-              postgresql_ops={"lower_name": "text_pattern_ops"}),
-        CheckConstraint(
-            "(kind = 'PERSON' AND uscc IS NULL) OR (kind = 'ENTERPRISE' AND id_number_ciphertext IS NULL)",
-            name="identifier_fits_kind"),
-        CheckConstraint(
-            "(id_number_ciphertext IS NULL) = (id_number_masked IS NULL) "
-            "AND (id_number_ciphertext IS NULL) = (id_number_index IS NULL)",
-            name="id_number_forms_together"),
-    )
 
 
 class ReferralStatusChange(StatusChangeMixin, Base):

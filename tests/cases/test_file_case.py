@@ -7,6 +7,9 @@ from datetime import date
 import pytest
 
 from core import clock
+from tests.cases.test_consultation import MEETING, START, meeting
+from tests.cases.test_hearings import PLAN, SCHEDULE
+from tests.cases.test_notes import ADD
 from tests.conftest import error_codes, graphql
 from tests.referral.test_list_cost import recorded_statements
 from tests.referral.test_return_and_decline import REGISTER, in_status, submitted
@@ -197,3 +200,35 @@ async def test_a_page_costs_the_same_statements_however_many_cases(client, world
         costs.append(len(statements))
     # Who is asking; the page with its count; all its agencies in one query and all their histories in one.
     assert costs == [4, 4], costs
+
+
+FULL_CASES_PAGE = """query { cases(first: 50) { totalCount edges { node {
+  number title domain { code } agency { name } history { action toStatus } parties { name idNumber }
+  consultation { startedOn agency { name } meetings { place participants { name } } }
+  hearings { topic participants { name } } notes { text } } } } }"""
+
+
+async def test_a_page_with_every_relation_costs_the_same_statements_however_many_cases(client, world, resources):
+    token = world.tokens["prosecutor-1"]
+    costs = []
+    for more in (1, 5):
+        for _ in range(more):
+            case_id = (await file_case(client, world, await in_status(client, world, "REGISTERED"))
+                       )["data"]["fileCase"]["id"]
+            for query, variables in ((START, {"caseId": case_id}),
+                                     (MEETING, {"caseId": case_id, "input": meeting()}),
+                                     (SCHEDULE, {"caseId": case_id, "input": {
+                                         **PLAN, "scheduledAt": f"{clock.today().isoformat()}T23:00:00+08:00"}}),
+                                     (ADD, {"caseId": case_id, "text": "笔记"})):
+                assert "errors" not in await graphql(client, query, variables, token)
+        with recorded_statements(resources) as statements:
+            body = await graphql(client, FULL_CASES_PAGE, {}, token)
+        assert "errors" not in body, body
+        edges = body["data"]["cases"]["edges"]
+        assert len(edges) == len(costs) * 5 + 1
+        assert all(len(edge["node"]["consultation"]["meetings"]) == len(edge["node"]["hearings"]) ==
+                   len(edge["node"]["notes"]) == 1 for edge in edges)
+        costs.append(len(statements))
+    # Who is asking; the page with its count; then one statement each for the domains, agencies,
+    # histories, parties, meetings, hearings and notes of the whole page.
+    assert costs == [9, 9], costs

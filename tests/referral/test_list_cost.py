@@ -11,7 +11,15 @@ from sqlalchemy import event
 
 import geo.types
 import referral.types
+from agencies.auth import principal_from_bearer
+from cases import service as case_service
+from core import unit_of_work
+from core.pagination import PageRequest
+from parties.protection import protection_for
+from referral import service as referral_service
+from referral.flows import ReferralAction
 from tests.conftest import error_codes, graphql
+from tests.referral.test_submit import PNG, submit_with_files
 
 SUBMIT = """mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id } }"""
 PAGE = """query($first: Int, $after: String) { referrals(first: $first, after: $after) {
@@ -200,3 +208,65 @@ async def test_the_count_does_not_pay_for_the_agency_join(client, world, resourc
     assert body["data"]["referrals"]["totalCount"] == 5
     [page] = [statement for statement in statements if "count(*)" in statement]
     assert "JOIN agency" in page and "agency" not in count_subquery(page)
+
+
+FULL_PAGE = """query($first: Int) { referrals(first: $first) { totalCount edges { node {
+  title agency { name } evidence { filename sha256 } history { action toStatus changedAt }
+  case { number status kind history { action toStatus } } } } } }"""
+
+
+async def referrals_with_cases(client, world, resources, count: int, with_evidence: int) -> None:
+    """`count` referrals of agency A, each filed as a case; `with_evidence` of them (the newest and
+    the oldest) came with a photo through the multipart path, the rest through the services (a
+    hundred uploads would only slow the test)."""
+    async def uploaded() -> None:
+        body = await submit_with_files(client, world.tokens["liaison-a"], [("site.png", PNG, "image/png")])
+        assert "errors" not in body, body
+
+    for _ in range(with_evidence // 2):
+        await uploaded()
+    settings = resources.settings
+    async with resources.session_factory() as session:
+        liaison = await principal_from_bearer(session, settings.auth, world.tokens["liaison-a"])
+        for index in range(count - with_evidence):
+            await referral_service.submit_referral(
+                session, principal=liaison, store=resources.store, files=[], max_upload_bytes=1,
+                protection=protection_for(settings.protection),
+                data=referral_service.ReferralSubmission(domain_code="ECOLOGY_RESOURCES", title=f"R{index}",
+                                                         facts="事实", geometry={"type": "Point",
+                                                                               "coordinates": [113.2, 34.5]}))
+        await unit_of_work.commit(session)
+    for _ in range(with_evidence - with_evidence // 2):
+        await uploaded()
+    async with resources.session_factory() as session:
+        prosecutor = await principal_from_bearer(session, settings.auth, world.tokens["prosecutor-1"])
+        page = await referral_service.list_referrals(
+            session, principal=prosecutor, filters=referral_service.ReferralFilter(),
+            page=PageRequest(first=count, after=None))
+        for referral in page.items:
+            await referral_service.change_status(session, principal=prosecutor, referral_id=str(referral.id),
+                                                 action=ReferralAction.REGISTER)
+            await case_service.file_case(session, principal=prosecutor, referral_id=str(referral.id),
+                                         filing=case_service.CaseFiling(kind=case_service.CaseKind.CIVIL))
+        await unit_of_work.commit(session)
+
+
+async def test_a_page_of_100_costs_the_statements_of_a_page_of_10(client, world, resources):
+    """With its agency, evidence, history (the latest transition with it) and case, and the case's
+    own history: the DataLoaders fetch each relation for the whole page in one statement."""
+    await referrals_with_cases(client, world, resources, count=100, with_evidence=4)
+    costs = {}
+    for first in (10, 100):
+        with recorded_statements(resources) as statements:
+            body = await graphql(client, FULL_PAGE, {"first": first}, world.tokens["prosecutor-1"])
+        assert "errors" not in body, body
+        edges = body["data"]["referrals"]["edges"]
+        assert len(edges) == first and body["data"]["referrals"]["totalCount"] == 100
+        assert all(edge["node"]["case"]["status"] == "FILED" and edge["node"]["history"][-1]["toStatus"] == "CASE_FILED"
+                   for edge in edges)
+        assert sum(len(edge["node"]["evidence"]) for edge in edges) == (2 if first == 10 else 4)
+        costs[first] = statements
+    assert len(costs[100]) == len(costs[10]), (costs[10], costs[100])
+    # Who is asking; the page with its count and agencies; evidence, referral histories, cases and
+    # case histories, each in one statement for the whole page.
+    assert len(costs[100]) == 6, costs[100]
