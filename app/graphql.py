@@ -30,14 +30,15 @@ from cases.api import CaseMutation, CaseQuery
 from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
+from geo.api import GeoMutation, GeoQuery
 from geo.types import SCALARS
 from referral.api import ReferralMutation, ReferralQuery
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
-Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery))
-Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation))
+Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, GeoQuery))
+Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, GeoMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 
