@@ -1,6 +1,9 @@
 """Reference layers: maps of law (ecological red lines, permanent farmland, protected water sources,
 nature reserves, mining-rights parcels) that referrals are read against. Public to every signed-in
-role: they are published designations, not case data."""
+role: they are published designations, not case data.
+
+And what geo knows of each referral's place: where it lies among the districts, what it overlaps
+in the layers, and who was decided to answer for the harm (scoped through the referral)."""
 
 from __future__ import annotations
 

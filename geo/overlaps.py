@@ -43,8 +43,7 @@ def _overlap(referral_id: uuid.UUID, referral: BaseGeometry, feature_id: uuid.UU
 
 
 async def compute_referral_overlaps(session: AsyncSession, *, referral_id: uuid.UUID, geometry: BaseGeometry) -> int:
-    """(Re)write the overlaps of one referral at `geometry`; how many there are."""
-    await session.execute(delete(ReferralOverlap).where(ReferralOverlap.referral_id == referral_id))
+    """Write the overlaps of one referral at `geometry` (it has none yet); how many there are."""
     rows = await session.execute(_FEATURES_UNDER, {"geometry": geometry.wkb})
     overlaps = [overlap for row in rows
                 if (overlap := _overlap(referral_id, geometry, row.id, row.layer_id, wkb.loads(bytes(row.part))))]

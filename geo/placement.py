@@ -24,7 +24,7 @@ from agencies.scoping import visible_to
 from core.errors import ValidationFailed
 from evidence.models import Evidence, EvidenceOwnerKind
 from geo.geometry import share_of
-from geo.models import ReferralPlacement
+from geo.models import ReferralOverlap, ReferralPlacement
 from geo.overlaps import compute_referral_overlaps
 from referral.models import Referral
 
@@ -141,6 +141,7 @@ async def relocate_referral(session: AsyncSession, *, referral: Referral, geomet
                                                      Evidence.owner_kind == EvidenceOwnerKind.REFERRAL)
                               .values(jurisdiction_id=placement.jurisdiction_id))
     await session.execute(delete(ReferralPlacement).where(ReferralPlacement.referral_id == referral.id))
+    await session.execute(delete(ReferralOverlap).where(ReferralOverlap.referral_id == referral.id))
     session.add(_placement_row(referral.id, placement))
     await compute_referral_overlaps(session, referral_id=referral.id, geometry=geometry)
     return placement
