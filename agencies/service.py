@@ -30,6 +30,7 @@ from core.db import utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.permissions import require
 from core.text import clean_text
+from geo.boundaries import check_boundary
 from geo.geometry import AREAL_TYPES, CoordinateSystem, parse_geometry
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -94,6 +95,7 @@ async def create_jurisdiction(session: AsyncSession, *, principal: Principal,
     boundary = parse_geometry(data.boundary, data.crs, field="boundary", allowed=AREAL_TYPES)
     if boundary.geom_type == "Polygon":
         boundary = MultiPolygon([boundary])
+    await check_boundary(session, boundary=boundary, parent_id=parent.id if parent else None)
     jurisdiction = Jurisdiction(
         code=data.code, name=clean_text(data.name, "name", 100, required=True), level=data.level,
         parent_id=parent.id if parent else None, boundary=from_shape(boundary, srid=4326))

@@ -85,13 +85,13 @@ async def import_layer(settings: Settings, data, path: Path) -> int:
     try:
         async with make_session_factory(engine)() as session:
             try:
-                _, count = await run_import(session, principal=Principal(role=Role.ADMIN, username="manage"),
+                imported = await run_import(session, principal=Principal(role=Role.ADMIN, username="manage"),
                                             data=data, document=path.read_bytes())
                 await unit_of_work.commit(session)
             except BaseException:
                 await unit_of_work.rollback(session)
                 raise
-        return count
+        return imported.feature_count
     finally:
         await engine.dispose()
 
@@ -217,13 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     from agencies.models import AgencyKind
     from geo.models import ReferenceLayerKind
 
-    layer = commands.add_parser("import-layer", help="import (or replace) a reference layer from a GeoJSON file")
+    layer = commands.add_parser("import-layer", help="import (or replace) a reference layer from GeoJSON, a zipped "
+                                                           "Shapefile or KML/KMZ")
     layer.add_argument("--code", required=True, help="stable code of the layer, e.g. 410403-farmland")
     layer.add_argument("--name", required=True)
     layer.add_argument("--kind", required=True, choices=[kind.value for kind in ReferenceLayerKind])
     layer.add_argument("--responsible-agency-kind", choices=[kind.value for kind in AgencyKind])
     layer.add_argument("--crs", help="WGS84, CGCS2000 (EPSG:4490), GCJ02 or BD09; default: what the file "
-                                     "says, else WGS84")
+                                     "says (a Shapefile's .prj, projected ones included), else WGS84")
     layer.add_argument("--name-property", default="name", help="the feature property holding its name")
     layer.add_argument("file", type=Path)
     args = parser.parse_args(argv)

@@ -175,6 +175,41 @@ def geodesic_area_m2(geometry: BaseGeometry) -> float:
     return abs(area)
 
 
+LINEAL_TYPES = frozenset({"LineString", "MultiLineString", "LinearRing"})
+
+
+def dimension(geometry: BaseGeometry) -> int:
+    """2 for polygons, 1 for lines, 0 for points: what "how much of it" is measured in."""
+    return 2 if geometry.geom_type in AREAL_TYPES else 1 if geometry.geom_type in LINEAL_TYPES else 0
+
+
+def extent(geometry: BaseGeometry, of_dimension: int) -> float:
+    """How much of `geometry` there is in `of_dimension`: m² on the ellipsoid for 2, metres on it
+    for 1, a count of points for 0. Only its parts of that dimension count, so the intersection of
+    a polygon with another (which may carry stray edges and corners) measures as its surfaces."""
+    total = 0.0
+    for part in shapely.get_parts(geometry):
+        if part.geom_type == "GeometryCollection" or part.geom_type.startswith("Multi"):
+            total += extent(part, of_dimension)
+        elif dimension(part) == of_dimension and not part.is_empty:
+            if of_dimension == 2:
+                total += geodesic_area_m2(part)
+            elif of_dimension == 1:
+                total += _GEOD.geometry_length(part)
+            else:
+                total += 1
+    return total
+
+
+def share_of(part: BaseGeometry, whole: BaseGeometry) -> float:
+    """The fraction of `whole` that `part` (a piece of it) is, in `whole`'s own dimension."""
+    of_dimension = dimension(whole)
+    total = extent(whole, of_dimension)
+    if total <= 0:
+        return 0.0
+    return min(extent(part, of_dimension) / total, 1.0)
+
+
 def square_meters_to_mu(square_meters: float) -> float:
     return square_meters / SQUARE_METERS_PER_MU
 

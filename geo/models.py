@@ -1,6 +1,9 @@
 """Reference layers: maps of law (ecological red lines, permanent farmland, protected water sources,
 nature reserves, mining-rights parcels) that referrals are read against. Public to every signed-in
-role: they are published designations, not case data."""
+role: they are published designations, not case data.
+
+And what geo knows of each referral's place: where it lies among the districts, what it overlaps
+in the layers, and who was decided to answer for the harm (scoped through the referral)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,19 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agencies.models import AgencyKind
@@ -61,3 +76,64 @@ class TileSourceVersion(Base):
 
     source: Mapped[str] = mapped_column(String(63), primary_key=True)  # the table's name
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReferralPlacement(Base):
+    """Where a referral lies among the districts, as found when it was submitted or resubmitted
+    (geo.placement): whether the agency declared it outside its own jurisdiction, and the districts
+    it spans with the share of it in each, largest first (empty when it lies in one)."""
+
+    __tablename__ = "referral_placement"
+
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True)
+    cross_boundary: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    spanned_jurisdiction_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), server_default="{}")
+    spanned_shares: Mapped[list[float]] = mapped_column(ARRAY(Float), server_default="{}")
+    placed_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (CheckConstraint("cardinality(spanned_jurisdiction_ids) = cardinality(spanned_shares)",
+                                      name="one_share_per_district"),)
+
+
+class ReferralOverlap(Base):
+    """A reference feature a referral lies on, with the part of the referral inside it: computed
+    when the referral is submitted or resubmitted and again whenever the feature's layer is
+    (re)imported (geo.overlaps). Scoped through its referral."""
+
+    __tablename__ = "referral_overlap"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    feature_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reference_feature.id", ondelete="CASCADE"), index=True)
+    # The feature's layer again, so "overlaps layer X" is one index lookup.
+    layer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reference_layer.id", ondelete="CASCADE"))
+    # Of the overlap, on the WGS84 ellipsoid (0 for a point or line referral).
+    area_m2: Mapped[float] = mapped_column(Float)
+    # The part of the referral inside the feature: by area for polygons, length for lines, points
+    # for points; 0 < share <= 1.
+    share: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("referral_id", "feature_id"),
+        Index("ix_referral_overlap_layer_id_referral_id", "layer_id", "referral_id"),
+        CheckConstraint("share > 0 AND share <= 1", name="share_is_a_fraction"),
+        CheckConstraint("area_m2 >= 0", name="area_not_negative"),
+    )
+
+
+class ResponsibilityDecision(Base):
+    """A prosecutor's decision on which agency is answerable for the harm a referral reports
+    (recorded, never overwritten: the latest one stands)."""
+
+    __tablename__ = "responsibility_decision"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"))
+    # What the overlaps proposed at the time (None: no proposal), so a change is visible as one.
+    proposed_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
+    decided_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_name: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (Index("ix_responsibility_decision_referral_id_decided_at", "referral_id", "decided_at"),)

@@ -1,8 +1,11 @@
-"""Importing reference layers from GeoJSON, through the same parsing, checks and coordinate
-conversion as every other geometry (geo.geometry). Zipped Shapefile and KML come next."""
+"""Importing reference layers from GeoJSON, zipped Shapefile or KML/KMZ (geo.layer_files), through
+the same parsing, checks and coordinate conversion as every other geometry (geo.geometry), by the
+operator command and the admin mutation alike. An import replaces the layer's features and
+recomputes every referral's overlaps with it (geo.overlaps)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -20,7 +23,9 @@ from core.errors import ValidationFailed
 from core.permissions import require
 from core.text import clean_text
 from geo.geometry import AREAL_TYPES, CoordinateSystem, parse_geometry
+from geo.layer_files import read_gdal_features, sniff_format
 from geo.models import ReferenceFeature, ReferenceLayer, ReferenceLayerKind
+from geo.overlaps import compute_layer_overlaps
 
 DEMO_LAYER_DIRECTORY = Path(__file__).resolve().parent / "demo_layers"
 LAYER_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,59}")
@@ -111,16 +116,46 @@ def read_features(document: object, data: LayerImport) -> list[tuple[str, MultiP
     return parsed
 
 
-async def import_layer(session: AsyncSession, *, principal: Principal, data: LayerImport,
-                       document: object) -> tuple[ReferenceLayer, int]:
-    """Create the layer, or replace an existing layer's features and description by its code (a
-    new edition of the same map). All of it or nothing: one bad feature refuses the file."""
+@dataclass(frozen=True)
+class ImportedLayer:
+    layer: ReferenceLayer
+    feature_count: int
+    overlapping_referral_count: int
+
+
+async def read_layer(document: object, data: LayerImport) -> list[tuple[str, MultiPolygon]]:
+    """The features of a layer file in any of the formats taken (GeoJSON also as parsed JSON)."""
+    if isinstance(document, str):
+        document = document.encode("utf-8")
+    if not isinstance(document, bytes):
+        return read_features(document, data)
+    kind = sniff_format(document)
+    if kind == "geojson":
+        return read_features(document, data)
+    return await asyncio.to_thread(read_gdal_features, document, kind, crs=data.crs,
+                                   name_property=data.name_property, default_name=data.name)
+
+
+def check_may_import(principal: Principal) -> None:
     require(principal, Role.ADMIN, users_only=True)
+
+
+async def list_layers(session: AsyncSession, *, principal: Principal) -> list[ReferenceLayer]:
+    """Every layer: published designations, readable by every signed-in principal."""
+    return list(await session.scalars(select(ReferenceLayer).order_by(ReferenceLayer.code)))
+
+
+async def import_layer(session: AsyncSession, *, principal: Principal, data: LayerImport,
+                       document: object) -> ImportedLayer:
+    """Create the layer, or replace an existing layer's features and description by its code (a
+    new edition of the same map), and recompute the referrals' overlaps with it. All of it or
+    nothing: one bad feature refuses the file."""
+    check_may_import(principal)
     if not LAYER_CODE.fullmatch(data.code or ""):
         raise ValidationFailed("图层代码只能含字母、数字和 _ . -（最多60个）/ a layer code is letters, digits "
                                "and _ . - (at most 60)", field="code")
     name = clean_text(data.name, "name", 200, required=True)
-    features = read_features(document, data)
+    features = await read_layer(document, data)
     layer = await session.scalar(select(ReferenceLayer).where(ReferenceLayer.code == data.code).with_for_update())
     if layer is None:
         layer = ReferenceLayer(code=data.code)
@@ -132,7 +167,8 @@ async def import_layer(session: AsyncSession, *, principal: Principal, data: Lay
     session.add_all(ReferenceFeature(layer_id=layer.id, name=feature_name, geometry=from_shape(geometry, srid=4326))
                     for feature_name, geometry in features)
     await session.flush()
-    return layer, len(features)
+    overlapping = await compute_layer_overlaps(session, layer_id=layer.id)
+    return ImportedLayer(layer=layer, feature_count=len(features), overlapping_referral_count=overlapping)
 
 
 # Illustrative layers for the demo city's districts (app.demo): drawn by hand, not surveyed.
@@ -158,7 +194,7 @@ async def load_demo_layers(session: AsyncSession, *, principal: Principal) -> in
     """Import (or re-import) the demo layers; the number of features loaded."""
     loaded = 0
     for layer in DEMO_LAYERS:
-        _, count = await import_layer(session, principal=principal, data=layer,
-                                      document=demo_layer_file(layer).read_text(encoding="utf-8"))
-        loaded += count
+        imported = await import_layer(session, principal=principal, data=layer,
+                                      document=demo_layer_file(layer).read_bytes())
+        loaded += imported.feature_count
     return loaded

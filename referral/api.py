@@ -82,7 +82,8 @@ class ReferralMutation:
             crs=input.crs, address=input.address, found_on=input.found_on,
             special_investigation=input.special_investigation, idempotency_key=input.idempotency_key,
             harms=tuple(input.harms), legal_basis=input.legal_basis, urgent=input.urgent,
-            parties=tuple(party.to_service() for party in input.parties or ()))
+            parties=tuple(party.to_service() for party in input.parties or ()),
+            cross_boundary=input.cross_boundary)
         referral = await service.submit_referral(
             info.context.session, principal=info.context.principal, store=info.context.store, data=data,
             files=incoming_files(evidence), max_upload_bytes=info.context.settings.api.max_upload_bytes,

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +44,8 @@ from evidence.service import (
 from evidence.storage import EvidenceStore
 from geo.filters import Near, SpatialFilter, distance_meters, spatial_conditions, within_meters
 from geo.geometry import CoordinateSystem, parse_geometry
+from geo.overlaps import overlaps_layer_condition
+from geo.placement import place_referral, record_referral_geography, relocate_referral
 from parties.protection import IdentityProtection
 from parties.service import (
     PartyData,
@@ -79,6 +81,8 @@ class ReferralSubmission:
     legal_basis: str | None = None
     urgent: bool = False
     parties: tuple[PartyData, ...] = ()
+    # The agency means it to go to another jurisdiction than its own (geo.placement).
+    cross_boundary: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class ReferralFilter:
     submitted_to: date | None = None
     spatial: SpatialFilter = field(default_factory=SpatialFilter)
     party: PartySearch | None = None
+    overlaps_layer: str | None = None  # a reference layer's code
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,11 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         raise ValidationFailed(f"未知的线索领域 {data.domain_code} / unknown domain {data.domain_code}",
                                field="domain")
     geometry = parse_geometry(data.geometry, data.crs)
+    # Where it lies decides where it goes: the district holding most of it receives it, and one
+    # outside the agency's jurisdiction is refused unless declared cross-boundary.
+    placement = await place_referral(session, geometry=geometry, agency_jurisdiction_id=jurisdiction_id,
+                                     cross_boundary=data.cross_boundary)
+    jurisdiction_id = placement.jurisdiction_id
     check_date(data.found_on, "foundOn", not_after_today=True)
     if not data.harms:
         raise ValidationFailed("请至少选择一项受损利益 / name at least one harm: state interests or the "
@@ -218,6 +228,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         return _same_submission_or_conflict(existing, referral.submission_fingerprint)
     session.add_all(evidence)
     session.add_all(_party_rows(referral, parties))
+    await record_referral_geography(session, referral_id=referral.id, geometry=geometry, placement=placement)
     record_creation(session, principal=principal, machine=REFERRAL_MACHINE, row=referral,
                     action=ReferralAction.SUBMIT)
     await open_deadline(session, rule=REFERRAL_ACKNOWLEDGEMENT, start_on=clock.today(), subject_kind=DEADLINE_SUBJECT,
@@ -300,6 +311,8 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
         query = query.where(condition)
     if filters.party is not None and (party := _party_condition(filters.party, protection)) is not None:
         query = query.where(party)
+    if filters.overlaps_layer:
+        query = query.where(overlaps_layer_condition(filters.overlaps_layer))
     filtered = query
     if with_agency:
         # The same rule as agencies.service.agencies_by_id: an agency the principal may not see
@@ -370,6 +383,7 @@ class ReferralEdit:
     urgent: bool | None = None
     harms: tuple[Harm, ...] | None = None
     parties: tuple[PartyData, ...] | None = None
+    cross_boundary: bool | None = None  # None: as declared before
 
 
 def _checked_harms(harms: tuple[Harm, ...]) -> tuple[Harm, ...]:
@@ -422,6 +436,9 @@ async def resubmit_referral(session: AsyncSession, *, principal: Principal, refe
     await _transition(session, principal, referral, ReferralAction.RESUBMIT)
     for name, value in columns.items():
         setattr(referral, name, value)
+    if "geometry" in columns:  # where it lies now decides where it goes (geo.placement)
+        await relocate_referral(session, referral=referral, geometry=to_shape(columns["geometry"]),
+                                cross_boundary=edit.cross_boundary)
     if parties is not None:
         await session.execute(delete(ReferralParty).where(ReferralParty.referral_id == referral.id))
         session.add_all(_party_rows(referral, parties))

@@ -21,6 +21,8 @@ from deadlines.types import Deadline, deadline_field
 from evidence import service as evidence_service
 from evidence.types import Evidence
 from geo.filters import Near, SpatialFilter
+from geo.loaders import decision_loader, overlaps_loader, placement_loader, proposal_loader
+from geo.reference_types import ReferralOverlap, ResponsibleAgencyDecision, ResponsibleAgencyProposal
 from geo.types import Areal, CoordinateSystem, GeoJSON
 from parties.protection import protection_for
 from parties.types import Party, PartyFilterInput, PartyInput
@@ -200,6 +202,38 @@ class Referral(Areal):
                      if row.action in (flows.ReferralAction.RETURN.value, flows.ReferralAction.DECLINE.value)]
         return decisions[-1].reason if decisions else None
 
+    # Where it lies (geo.placement, geo.overlaps, geo.responsibility), each field one batched load.
+    @strawberry.field(description="Whether it lies outside the referring agency's jurisdiction (so the agency "
+                                  "declared it cross-boundary).")
+    async def cross_boundary(self, info: Info) -> bool:
+        placement = await placement_loader(info).load(self.row.id)
+        return bool(placement and placement.cross_boundary)
+
+    @strawberry.field(description="The districts it spans, the one holding most of it (its jurisdiction) first; "
+                                  "empty when it lies in one.")
+    async def spans_jurisdictions(self, info: Info) -> list[Jurisdiction]:
+        placement = await placement_loader(info).load(self.row.id)
+        if not placement or not placement.spanned_jurisdiction_ids:
+            return []
+        rows = await jurisdiction_loader(info).load_many(placement.spanned_jurisdiction_ids)
+        return [Jurisdiction.from_model(row) for row in rows]
+
+    @strawberry.field(description="The reference-layer features it lies on, largest share first.")
+    async def overlaps(self, info: Info) -> list[ReferralOverlap]:
+        return [ReferralOverlap.from_view(view) for view in await overlaps_loader(info).load(self.row.id)]
+
+    @strawberry.field(description="The agency its overlaps point to as responsible for the harm, when a layer "
+                                  "names one and the caller may see that agency.")
+    async def proposed_responsible_agency(self, info: Info) -> ResponsibleAgencyProposal | None:
+        proposal = await proposal_loader(info).load(self.row.id)
+        return ResponsibleAgencyProposal.from_proposal(proposal) if proposal else None
+
+    @strawberry.field(description="The responsible agency as a prosecutor confirmed or changed it "
+                                  "(`confirmResponsibleAgency`), when the caller may see that agency.")
+    async def responsible_agency(self, info: Info) -> ResponsibleAgencyDecision | None:
+        decision = await decision_loader(info).load(self.row.id)
+        return ResponsibleAgencyDecision.from_decision(decision) if decision else None
+
 
 @strawberry.input
 class SubmitReferralInput:
@@ -222,6 +256,9 @@ class SubmitReferralInput:
     urgent: bool = False
     parties: list[PartyInput] | None = strawberry.field(
         default=None, description="The persons and enterprises the referral is against (当事人), at most 50.")
+    cross_boundary: bool = strawberry.field(
+        default=False, description="It lies outside the agency's own jurisdiction and is meant for the district "
+                                   "holding most of it; without this such a referral is refused.")
 
 
 @strawberry.input(description="What a resubmission changes: a field left out (or null) stays as it was; "
@@ -239,13 +276,16 @@ class ResubmitReferralInput:
     urgent: bool | None = None
     parties: list[PartyInput] | None = strawberry.field(
         default=None, description="The persons and enterprises the referral is against (当事人), at most 50.")
+    cross_boundary: bool | None = strawberry.field(
+        default=None, description="As on submission, for a new `geometry`; left out: as declared before.")
 
     def to_service(self) -> referral_service.ReferralEdit:
         return referral_service.ReferralEdit(
             title=self.title, facts=self.facts, geometry=self.geometry, crs=self.crs, address=self.address,
             found_on=self.found_on, legal_basis=self.legal_basis, urgent=self.urgent,
             harms=tuple(self.harms) if self.harms is not None else None,
-            parties=tuple(party.to_service() for party in self.parties) if self.parties is not None else None)
+            parties=tuple(party.to_service() for party in self.parties) if self.parties is not None else None,
+            cross_boundary=self.cross_boundary)
 
 
 @strawberry.input
@@ -271,6 +311,8 @@ class ReferralFilter:
         default=CoordinateSystem.WGS84, description="Coordinate system of the geometries in this filter.")
     party: PartyFilterInput | None = strawberry.field(
         default=None, description="Referrals against a party: by code, identity number or name.")
+    overlaps_layer: str | None = strawberry.field(
+        default=None, description="Referrals lying on the reference layer with this code.")
 
     def to_service(self) -> referral_service.ReferralFilter:
         return referral_service.ReferralFilter(
@@ -280,7 +322,7 @@ class ReferralFilter:
             spatial=SpatialFilter(
                 intersects=self.intersects, within=self.within, bbox=self.bbox, crs=self.crs,
                 near=Near(point=self.near.point, meters=self.near.meters) if self.near else None),
-            party=self.party.to_service() if self.party else None)
+            party=self.party.to_service() if self.party else None, overlaps_layer=self.overlaps_layer)
 
 
 @strawberry.type(description="A referral near a geometry, with its distance on the ellipsoid.")

@@ -93,9 +93,20 @@ def uscc(division: str, serial: int) -> str:
     return first17 + check_character(first17)
 
 
+# A place in each liaison's own district: a referral goes where it lies (geo.placement).
+HOME = {"liaison-a": (113.2, 34.5), "liaison-b": (113.2, 34.5), "liaison-c": (113.7, 34.5)}
+
+
+def home(user: str = "liaison-a") -> dict:
+    """A point in the district of `user`'s agency (district 1 for every other account)."""
+    return {"type": "Point", "coordinates": list(HOME.get(user, HOME["liaison-a"]))}
+
+
 @dataclass
 class World:
-    """What every test can rely on. Agencies A and B are in district 1 (410101), C in district 2."""
+    """What every test can rely on. Agencies A and B are in district 1 (410101: 113.0–113.5°E,
+    34.2–35.0°N), C in district 2 (410102: 113.5–114.0°E); both in the city 410100 (113–114°E,
+    34–35°N)."""
 
     created_at: datetime
     ids: dict[str, str] = field(default_factory=dict)
@@ -118,8 +129,9 @@ async def world(app) -> World:
             return row
 
         await jurisdiction("410100", "测试市", JurisdictionLevel.CITY, (113.0, 34.0, 114.0, 35.0), None)
-        await jurisdiction("410101", "一区", JurisdictionLevel.DISTRICT, (113.0, 34.0, 113.5, 35.0), "410100")
-        await jurisdiction("410102", "二区", JurisdictionLevel.DISTRICT, (113.5, 34.0, 114.0, 35.0), "410100")
+        # The city's southern strip (34.0–34.2°N) is in no district yet: room for a new one.
+        await jurisdiction("410101", "一区", JurisdictionLevel.DISTRICT, (113.0, 34.2, 113.5, 35.0), "410100")
+        await jurisdiction("410102", "二区", JurisdictionLevel.DISTRICT, (113.5, 34.2, 114.0, 35.0), "410100")
         for name, district, serial in (("A", "410101", 1), ("B", "410101", 2), ("C", "410102", 3)):
             agency = await agencies.create_agency(session, principal=ADMIN, name=f"机关{name}",
                                                   kind=AgencyKind.NATURAL_RESOURCES,

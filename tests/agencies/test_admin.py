@@ -11,8 +11,9 @@ CREATE_JURISDICTION = """mutation($input: CreateJurisdictionInput!) { createJuri
 CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
   id username role isActive agency { name } procuratorate { name } jurisdiction { code } } }"""
 CREATE_AGENCY = """mutation($input: CreateAgencyInput!) { createAgency(input: $input) { id name } }"""
-SQUARE = {"type": "Polygon", "coordinates": [[[113.6, 34.6], [113.7, 34.6], [113.7, 34.7], [113.6, 34.7],
-                                               [113.6, 34.6]]]}
+# In the world city's southern strip, which no district holds yet.
+SQUARE = {"type": "Polygon", "coordinates": [[[113.6, 34.05], [113.7, 34.05], [113.7, 34.15], [113.6, 34.15],
+                                               [113.6, 34.05]]]}
 
 
 def district(**overrides) -> dict:
@@ -27,7 +28,7 @@ async def test_new_district_with_its_procuratorate_prosecutor_and_agency(client,
     body = await graphql(client, CREATE_JURISDICTION, {"input": district()}, admin)
     created = body["data"]["createJurisdiction"]
     assert created["parent"] == {"code": "410100"} and created["procuratorate"]["name"] == "三区人民检察院"
-    assert 100e6 < created["areaSquareMeters"] < 110e6  # 0.1° × 0.1° at 34.6°N
+    assert 100e6 < created["areaSquareMeters"] < 110e6  # 0.1° × 0.1° at 34.1°N
     assert created["areaHectares"] == pytest.approx(created["areaSquareMeters"] / 10000)
     assert created["areaMu"] == pytest.approx(created["areaSquareMeters"] * 15 / 10000)
 

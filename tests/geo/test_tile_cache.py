@@ -93,15 +93,16 @@ async def test_a_transaction_moves_a_tables_version_once(client, world, resource
 async def test_the_other_layers_show_their_changes_at_once(client, world):
     token = world.tokens["admin"]
     tile = tile_of(113.5, 34.5, 7)
-    assert "410103" not in {f["properties"]["code"] for f in
+    assert "410200" not in {f["properties"]["code"] for f in
                             (await decoded(client, "jurisdictions", tile, token))["jurisdictions"]["features"]}
+    # Another city, north of the world's (whose districts cover all of it).
     body = await graphql(client, """mutation($input: CreateJurisdictionInput!) { createJurisdiction(input: $input) {
-        code } }""", {"input": {"code": "410103", "name": "三区", "level": "DISTRICT", "parentCode": "410100",
-                                "procuratorateName": "三区人民检察院", "boundary": {
-                                    "type": "Polygon", "coordinates": [[[113.2, 34.2], [113.3, 34.2], [113.3, 34.3],
-                                                                        [113.2, 34.3], [113.2, 34.2]]]}}}, token)
+        code } }""", {"input": {"code": "410200", "name": "北市", "level": "CITY",
+                                "procuratorateName": "北市人民检察院", "boundary": {
+                                    "type": "Polygon", "coordinates": [[[113.2, 35.1], [113.3, 35.1], [113.3, 35.2],
+                                                                        [113.2, 35.2], [113.2, 35.1]]]}}}, token)
     assert "errors" not in body, body
-    assert "410103" in {f["properties"]["code"] for f in
+    assert "410200" in {f["properties"]["code"] for f in
                         (await decoded(client, "jurisdictions", tile, token))["jurisdictions"]["features"]}
 
 

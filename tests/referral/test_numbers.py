@@ -13,7 +13,7 @@ from sqlalchemy import text
 from agencies.service import default_document_code
 from core import clock
 from core.numbering import DocumentKind, allocate_number
-from tests.conftest import ROOT, error_codes, graphql
+from tests.conftest import ROOT, error_codes, graphql, home
 
 SUBMIT = "mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id number } }"
 REGISTER = "mutation($id: ID!) { registerReferral(id: $id) { status number } }"
@@ -22,7 +22,7 @@ NUMBER = "query($id: ID!) { referral(id: $id) { status number } }"
 
 async def submitted(client, world, user="liaison-a", title="国有资产低价处置") -> str:
     body = await graphql(client, SUBMIT, {"input": {"domain": "STATE_PROPERTY", "title": title, "facts": "事实",
-                                                    "geometry": {"type": "Point", "coordinates": [113.2, 34.5]}}},
+                                                    "geometry": home(user)}},
                          world.tokens[user])
     assert body["data"]["submitReferral"]["number"] is None  # not before registration
     return body["data"]["submitReferral"]["id"]
@@ -153,13 +153,16 @@ async def test_numbers_restart_each_year_and_kinds_count_apart(world, resources)
 
 CREATE_JURISDICTION = """mutation($input: CreateJurisdictionInput!) {
   createJurisdiction(input: $input) { code procuratorate { documentCode } } }"""
-SQUARE = {"type": "Polygon", "coordinates": [[[113.6, 34.6], [113.7, 34.6], [113.7, 34.7], [113.6, 34.7],
-                                               [113.6, 34.6]]]}
+def square(code: str) -> dict:
+    """A square of its own for each new district, in the world city's southern strip (no district's yet)."""
+    west = 113.0 + 0.1 * (int(code[-1]) - 3)
+    return {"type": "Polygon", "coordinates": [[[west, 34.05], [west + 0.1, 34.05], [west + 0.1, 34.15],
+                                                [west, 34.15], [west, 34.05]]]}
 
 
 def district(code: str, name: str, **extra) -> dict:
-    return {"input": {"code": code, "name": name, "level": "DISTRICT", "boundary": SQUARE, "parentCode": "410100",
-                      "procuratorateName": f"{name}人民检察院", **extra}}
+    return {"input": {"code": code, "name": name, "level": "DISTRICT", "boundary": square(code),
+                      "parentCode": "410100", "procuratorateName": f"{name}人民检察院", **extra}}
 
 
 async def test_the_procuratorate_code_is_given_or_derived_and_unique(client, world):

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from agencies.uscc import check_character as uscc_check
 from parties.identity import check_character, mask_identity_number
-from tests.conftest import error_codes, graphql
+from tests.conftest import error_codes, graphql, home
 
 SUBMIT = """mutation($input: SubmitReferralInput!) {
   submitReferral(input: $input) { id harms legalBasis urgent parties { kind name role idNumber uscc } } }"""
@@ -51,7 +51,8 @@ def referral_input(title: str = "无证采矿", parties: list[dict] | None = Non
 
 
 async def submit(client, world, user: str = "liaison-a", **kwargs) -> dict:
-    return await graphql(client, SUBMIT, {"input": referral_input(**kwargs)}, world.tokens[user])
+    return await graphql(client, SUBMIT, {"input": referral_input(**{"geometry": home(user), **kwargs})},
+                         world.tokens[user])
 
 
 async def test_a_referral_carries_its_parties_harms_legal_basis_and_urgency(client, world):

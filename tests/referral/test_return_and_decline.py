@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.conftest import error_codes, graphql, graphql_upload
+from tests.conftest import error_codes, graphql, graphql_upload, home
 from tests.referral.test_parties import ENTERPRISE, PERSON
 from tests.referral.test_submit import PNG
 
@@ -29,7 +29,8 @@ MUTATIONS = {"return": RETURN, "decline": DECLINE, "withdraw": WITHDRAW}
 
 async def submitted(client, world, user: str = "liaison-a") -> str:
     body = await graphql(client, SUBMIT, {"input": {"domain": "STATE_PROPERTY", "title": "国有资产低价处置",
-                                                    "facts": "事实", "geometry": POINT}}, world.tokens[user])
+                                                    "facts": "事实", "geometry": home(user)}},
+                         world.tokens[user])
     assert body["data"]["submitReferral"]["version"] == 1
     return body["data"]["submitReferral"]["id"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from referral.flows import REFERRAL_TRANSITIONS, ReferralStatus
-from tests.conftest import error_codes, graphql
+from tests.conftest import error_codes, graphql, home
 
 SUBMIT = "mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id } }"
 WITHDRAW = "mutation($id: ID!, $reason: String!) { withdrawReferral(id: $id, reason: $reason) { status } }"
@@ -15,8 +15,7 @@ HISTORY = "query($id: ID!) { referral(id: $id) { status history { action fromSta
 
 async def submitted(client, world, user="liaison-a") -> str:
     body = await graphql(client, SUBMIT, {"input": {"domain": "STATE_PROPERTY", "title": "国有资产低价处置",
-                                                    "facts": "事实", "geometry": {"type": "Point",
-                                                                                 "coordinates": [113.2, 34.5]}}},
+                                                    "facts": "事实", "geometry": home(user)}},
                          world.tokens[user])
     return body["data"]["submitReferral"]["id"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import error_codes, graphql, new_id
+from tests.conftest import error_codes, graphql, home, new_id
 
 SUBMIT = """mutation($input: SubmitReferralInput!) { submitReferral(input: $input) { id } }"""
 LIST = """query($filter: ReferralFilter, $first: Int, $after: String) {
@@ -23,7 +23,8 @@ async def referrals(client, world) -> dict[str, str]:
     """Two referrals of agency A, one of B (district 1), one of C (district 2)."""
     ids = {}
     for title, user in (("A1", "liaison-a"), ("A2", "liaison-a"), ("B1", "liaison-b"), ("C1", "liaison-c")):
-        body = await graphql(client, SUBMIT, {"input": point_input(title)}, world.tokens[user])
+        body = await graphql(client, SUBMIT, {"input": {**point_input(title), "geometry": home(user)}},
+                             world.tokens[user])
         ids[title] = body["data"]["submitReferral"]["id"]
     return ids
 
