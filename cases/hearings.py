@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.models import Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
-from cases.models import CaseStatus, Hearing, HearingParticipantRole, HearingTopic
+from cases.models import Case, CaseStatus, Hearing, HearingParticipantRole, HearingTopic
 from cases.procedure import Participant, checked_participants
 from cases.service import case_for, parse_id
 from core.clock import PLATFORM_TIMEZONE, check_date
@@ -32,6 +32,7 @@ class HearingPlan:
     place: str
     participants: tuple[Participant, ...]
     public: bool = True
+    recommendation_id: str | None = None
 
 
 def hearings_visible(principal: Principal):
@@ -60,14 +61,29 @@ async def schedule_hearing(session: AsyncSession, *, principal: Principal, case_
     if scheduled_day < case.filed_on:
         raise ValidationFailed(f"听证不能早于立案日期 {case.filed_on} / scheduledAt cannot precede the filing date "
                                f"{case.filed_on}", field="scheduledAt")
+    recommendation_id = None
+    if plan.recommendation_id is not None:
+        recommendation_id = await _recommendation_of_case(session, principal, case, plan.recommendation_id)
     hearing = Hearing(case_id=case.id, agency_id=case.agency_id, jurisdiction_id=case.jurisdiction_id,
-                      topic=HearingTopic(plan.topic), scheduled_at=plan.scheduled_at.astimezone(timezone.utc),
+                      recommendation_id=recommendation_id, topic=HearingTopic(plan.topic), scheduled_at=plan.scheduled_at.astimezone(timezone.utc),
                       place=clean_text(plan.place, "place", 200, required=True), public=plan.public,
                       participants=checked_participants(plan.participants, HearingParticipantRole))
     hearing.set_actor(principal)
     session.add(hearing)
     await session.flush()
     return hearing
+
+
+async def _recommendation_of_case(session: AsyncSession, principal: Principal, case: Case,
+                                  recommendation_id: str) -> uuid.UUID:
+    # Imported here: recommendations builds on cases (it moves the case machine), not the reverse.
+    from recommendations.service import get_recommendation
+
+    recommendation = await get_recommendation(session, principal=principal, recommendation_id=recommendation_id)
+    if recommendation.case_id != case.id:
+        raise ValidationFailed(f"检察建议 {recommendation.number} 不属于本案 / recommendation {recommendation.number} "
+                               "belongs to another case", field="recommendationId")
+    return recommendation.id
 
 
 async def get_hearing(session: AsyncSession, *, principal: Principal, hearing_id: str) -> Hearing:

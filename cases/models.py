@@ -205,6 +205,8 @@ class Hearing(ActorMixin, Base):
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
     jurisdiction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jurisdiction.id"))
     topic: Mapped[HearingTopic] = mapped_column(string_enum(HearingTopic, "hearing_topic"))
+    # A hearing on whether one recommendation's rectification worked names it; null for the case.
+    recommendation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("recommendation.id"))
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     place: Mapped[str] = mapped_column(String(200))
     public: Mapped[bool] = mapped_column(Boolean)

@@ -136,10 +136,13 @@ class Hearing:
     participants: list[HearingParticipant]
     held_on: date | None
     conclusion: str | None
+    recommendation_id: strawberry.ID | None = strawberry.field(
+        description="The recommendation whose rectification the hearing is on; null when it is on the case.")
 
     @classmethod
     def from_model(cls, row: HearingModel) -> Hearing:
-        return cls(id=strawberry.ID(str(row.id)), topic=row.topic, scheduled_at=row.scheduled_at, place=row.place,
+        return cls(id=strawberry.ID(str(row.id)), topic=row.topic,
+                   recommendation_id=strawberry.ID(str(row.recommendation_id)) if row.recommendation_id else None, scheduled_at=row.scheduled_at, place=row.place,
                    public=row.public, held_on=row.held_on, conclusion=row.conclusion,
                    participants=[HearingParticipant(name=item["name"],
                                                     role=models.HearingParticipantRole(item["role"]))
@@ -438,10 +441,12 @@ class ScheduleHearingInput:
     place: str
     participants: list[HearingParticipantInput]
     public: bool = True
+    recommendation_id: strawberry.ID | None = None
 
     def to_service(self) -> hearings.HearingPlan:
         return hearings.HearingPlan(
             topic=self.topic, scheduled_at=self.scheduled_at, place=self.place, public=self.public,
+            recommendation_id=self.recommendation_id,
             participants=tuple(procedure.Participant(name=item.name, role=item.role) for item in self.participants))
 
 

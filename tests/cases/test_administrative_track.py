@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core import clock
 from tests.cases.helpers import case_state
-from tests.conftest import graphql
+from tests.conftest import error_codes, graphql
 from tests.recommendations.steps import check, issue, ok, reply, serve
 from tests.referral.test_return_and_decline import in_status
 
@@ -61,3 +61,32 @@ async def test_a_rectified_case_closes_and_a_later_check_reopens_it(client, worl
     body = await graphql(client, "query($id: ID!) { case(id: $id) { status outcome closure { outcome } } }",
                          {"id": case_id}, world.tokens["liaison-a"])
     assert body["data"]["case"] == {"status": "FOLLOW_UP", "outcome": None, "closure": None}
+
+
+HEARING = """mutation($caseId: ID!, $input: ScheduleHearingInput!) { scheduleHearing(caseId: $caseId, input: $input) {
+  topic recommendationId } }"""
+
+
+def hearing_plan(recommendation_id: str) -> dict:
+    return {"topic": "RECTIFICATION", "scheduledAt": f"{clock.today().isoformat()}T09:30:00+08:00",
+            "place": "卫东区人民检察院听证室", "recommendationId": recommendation_id,
+            "participants": [{"name": "人民监督员甲", "role": "PEOPLES_SUPERVISOR"}]}
+
+
+async def test_a_hearing_on_a_recommendations_rectification_names_it(client, world):
+    case_id = await filed(client, world)
+    other_case_id = await filed(client, world)
+    token = world.tokens["prosecutor-1"]
+    recommendation_id = ok(await issue(client, world, case_id), "issueRecommendation")["id"]
+    other_recommendation_id = ok(await issue(client, world, other_case_id), "issueRecommendation")["id"]
+
+    hearing = ok(await graphql(client, HEARING, {"caseId": case_id, "input": hearing_plan(recommendation_id)},
+                               token), "scheduleHearing")
+    assert hearing == {"topic": "RECTIFICATION", "recommendationId": recommendation_id}
+
+    # Another case's recommendation is refused by name; one out of sight does not exist.
+    body = await graphql(client, HEARING, {"caseId": case_id, "input": hearing_plan(other_recommendation_id)}, token)
+    assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == "recommendationId"
+    body = await graphql(client, HEARING, {"caseId": case_id,
+                                           "input": hearing_plan("00000000-0000-0000-0000-000000000000")}, token)
+    assert error_codes(body) == ["NOT_FOUND"]
