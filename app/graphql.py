@@ -194,8 +194,9 @@ def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
                             extensions=original.as_extensions())
     if original is None and error.extensions and "code" in error.extensions:
         return error  # already presented (a failed commit)
-    if original is None or error.path is None:
-        # Syntax, validation, limits and variable coercion: the document itself is wrong.
+    if original is None or error.path is None or isinstance(original, GraphQLError):
+        # Syntax, validation, limits and variable coercion (also an argument's value coerced as
+        # the field runs, e.g. an explicit null for a non-null argument): the request is wrong.
         return GraphQLError(error.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path,
                             extensions={"code": "VALIDATION"})

@@ -85,6 +85,8 @@ class CaseFilter:
     filed_from: date | None = None
     filed_to: date | None = None
     party: PartySearch | None = None
+    # Cases with a recommendation addressed to this agency (not always the referrer).
+    addressee_agency_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,11 @@ async def list_cases(session: AsyncSession, *, principal: Principal, filters: Ca
             raise ValueError("searching by party needs the identity protection")
         if (party := matching_party(CaseParty, Case.id, search_terms(filters.party, protection))) is not None:
             query = query.where(party)
+    if filters.addressee_agency_id is not None:
+        # Imported here: recommendations builds on cases, not the reverse.
+        from recommendations.service import addressed_to
+
+        query = query.where(addressed_to(filters.addressee_agency_id, case_id_column=Case.id))
     return await paginate(session, query, order=SORT_ORDERS[order], request=page)
 
 

@@ -468,10 +468,13 @@ class CaseFilter:
     filed_to: date | None = None
     party: PartyFilterInput | None = strawberry.field(
         default=None, description="Cases against a party: by code, identity number or name.")
+    addressee_agency_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Cases with a recommendation addressed to this agency.")
 
     def to_service(self) -> service.CaseFilter:
         return service.CaseFilter(statuses=tuple(self.status or ()), kinds=tuple(self.kind or ()),
                                   domain_codes=tuple(self.domain or ()),
                                   agency_id=self.agency_id, jurisdiction_code=self.jurisdiction_code,
                                   filed_from=self.filed_from, filed_to=self.filed_to,
-                                  party=self.party.to_service() if self.party else None)
+                                  party=self.party.to_service() if self.party else None,
+                                  addressee_agency_id=self.addressee_agency_id)

@@ -8,11 +8,13 @@ from strawberry.types import Info
 from core.connection import Connection, selects
 from core.pagination import page_request
 from evidence.types import EvidenceInput, incoming_files
+from parties.protection import protection_for
 from recommendations import rectification, service
 from recommendations.types import (
     IssueRecommendationInput,
     Recommendation,
     RecommendationFilter,
+    RecommendationOrder,
     RecordRecommendationServedInput,
     RecordRectificationCheckInput,
     RectificationCheck,
@@ -24,14 +26,17 @@ from recommendations.types import (
 
 @strawberry.type
 class RecommendationQuery:
-    @strawberry.field(description="Recommendations the caller may see, newest first.")
+    @strawberry.field(description="Recommendations the caller may see, newest first unless `orderBy` says otherwise.")
     async def recommendations(self, info: Info, filter: RecommendationFilter | None = None, first: int | None = None,
-                              after: str | None = None) -> Connection[Recommendation] | None:
+                              after: str | None = None,
+                              order_by: RecommendationOrder = service.RecommendationOrder.ISSUED_AT_DESC,
+                              ) -> Connection[Recommendation] | None:
         request = page_request(info.context.settings.api, first, after,
                                with_total_count=selects(info, "totalCount"))
         page = await service.list_recommendations(info.context.session, principal=info.context.principal,
                                                   filters=(filter or RecommendationFilter()).to_service(),
-                                                  page=request)
+                                                  page=request, order=service.RecommendationOrder(order_by),
+                                                  protection=protection_for(info.context.settings.protection))
         return Connection.from_page(page, Recommendation.from_model)
 
     @strawberry.field

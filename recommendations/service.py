@@ -8,6 +8,7 @@ the procuratorate asked of another agency."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -20,18 +21,21 @@ from agencies.principal import Principal
 from agencies.scoping import owner_filters, visible_to
 from cases import service as case_service
 from cases.flows import CASE_MACHINE, CaseAction
-from cases.models import Case, CaseKind, CaseStatus
+from cases.models import Case, CaseKind, CaseParty, CaseStatus
 from core import clock
 from core.clock import check_date
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.loaders import grouped
 from core.numbering import DocumentKind, allocate_number
-from core.pagination import Page, PageRequest, paginate
+from core.pagination import Page, PageRequest, SortOrder, paginate
 from core.permissions import require
 from core.state_machine import apply_transition, record_creation
 from core.text import clean_text
 from deadlines.models import Deadline
 from deadlines.service import open_deadline
+from parties.models import matching_party
+from parties.protection import IdentityProtection
+from parties.service import PartySearch, search_terms
 from recommendations.flows import RECOMMENDATION_MACHINE, RecommendationAction, RecommendationStatus
 from recommendations.models import Recommendation, RecommendationStatusChange
 
@@ -67,6 +71,27 @@ class RecommendationFilter:
     issued_from: date | None = None
     issued_to: date | None = None
     case_id: str | None = None
+    domain_codes: tuple[str, ...] = ()
+    party: PartySearch | None = None
+
+
+class RecommendationOrder(str, enum.Enum):
+    ISSUED_AT_DESC = "ISSUED_AT_DESC"
+    ISSUED_AT_ASC = "ISSUED_AT_ASC"
+
+
+SORT_ORDERS: dict[RecommendationOrder, SortOrder] = {
+    RecommendationOrder.ISSUED_AT_DESC: SortOrder(columns=(Recommendation.issued_at, Recommendation.id)),
+    RecommendationOrder.ISSUED_AT_ASC: SortOrder(columns=(Recommendation.issued_at, Recommendation.id),
+                                                 ascending=True),
+}
+
+
+def addressed_to(agency_id: str, *, case_id_column):
+    """A condition on a case: it has a recommendation addressed to `agency_id`."""
+    return exists(select(Recommendation.id).where(Recommendation.case_id == case_id_column,
+                                                  Recommendation.agency_id == _filter_id(agency_id,
+                                                                                         "addresseeAgencyId")))
 
 
 def visible(principal: Principal, model=Recommendation):
@@ -187,8 +212,10 @@ async def get_recommendation(session: AsyncSession, *, principal: Principal,
 
 
 async def list_recommendations(session: AsyncSession, *, principal: Principal, filters: RecommendationFilter,
-                               page: PageRequest) -> Page[Recommendation]:
-    """One page of the recommendations the principal may see, newest first."""
+                               page: PageRequest, order: RecommendationOrder = RecommendationOrder.ISSUED_AT_DESC,
+                               protection: IdentityProtection | None = None) -> Page[Recommendation]:
+    """One page of the recommendations the principal may see, in `order`. A search by party (of
+    the case) needs `protection` (its identity number is compared by blind index)."""
     query: Select = _scoped(principal)
     if filters.statuses:
         query = query.where(Recommendation.status.in_(filters.statuses))
@@ -209,8 +236,16 @@ async def list_recommendations(session: AsyncSession, *, principal: Principal, f
         query = query.where(Recommendation.issued_on >= filters.issued_from)
     if check_date(filters.issued_to, "issuedTo"):
         query = query.where(Recommendation.issued_on <= filters.issued_to)
-    return await paginate(session, query, at_column=Recommendation.issued_at, id_column=Recommendation.id,
-                          request=page)
+    if filters.domain_codes:
+        query = query.where(exists(select(Case.id).where(Case.id == Recommendation.case_id,
+                                                         Case.domain_code.in_(filters.domain_codes))))
+    if filters.party is not None:
+        if protection is None:
+            raise ValueError("searching by party needs the identity protection")
+        terms = search_terms(filters.party, protection)
+        if (party := matching_party(CaseParty, Recommendation.case_id, terms)) is not None:
+            query = query.where(party)
+    return await paginate(session, query, order=SORT_ORDERS[order], request=page)
 
 
 def _filter_id(value: str, field: str) -> uuid.UUID:

@@ -17,6 +17,7 @@ from deadlines.types import Deadline, deadline_field
 from evidence.models import EvidenceOwnerKind
 from evidence.types import Evidence
 from geo.types import CoordinateSystem, GeoJSON
+from parties.types import PartyFilterInput
 from recommendations import models, rectification, service
 from recommendations.loaders import (
     checks_loader,
@@ -374,9 +375,16 @@ class RecommendationFilter:
     issued_from: date | None = None
     issued_to: date | None = None
     case_id: strawberry.ID | None = None
+    domain: list[str] | None = strawberry.field(default=None, description="The case's domain codes.")
+    party: PartyFilterInput | None = strawberry.field(
+        default=None, description="Recommendations in cases against a party: by code, identity number or name.")
 
     def to_service(self) -> service.RecommendationFilter:
         return service.RecommendationFilter(
             statuses=tuple(self.status or ()), addressee_agency_id=self.addressee_agency_id, urgent=self.urgent,
             overdue=self.overdue, jurisdiction_code=self.jurisdiction_code, issued_from=self.issued_from,
-            issued_to=self.issued_to, case_id=self.case_id)
+            issued_to=self.issued_to, case_id=self.case_id, domain_codes=tuple(self.domain or ()),
+            party=self.party.to_service() if self.party else None)
+
+
+RecommendationOrder = strawberry.enum(service.RecommendationOrder, description="The order of a recommendation list.")
