@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ValidationFailed
+from core.planning import iso_datetime, sql_string
 
 if TYPE_CHECKING:  # core depends on nothing above it; settings are app's
     from app.settings import ApiSettings
@@ -58,6 +59,14 @@ def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(f"{at.isoformat()}|{row_id}".encode()).decode()
 
 
+def cursor_sql(at_column, id_column) -> ColumnElement[str]:
+    """`encode_cursor` in SQL, for statements that build their JSON themselves (core.planning):
+    PostgreSQL's base64 breaks lines every 76 characters and uses + and /, hence the translate."""
+    text = iso_datetime(at_column).concat(sql_string("|")).concat(cast(id_column, Text))
+    encoded = func.encode(func.convert_to(text, sql_string("UTF8")), sql_string("base64"))
+    return func.translate(encoded, sql_string("+/").concat(func.chr(10)), sql_string("-_"))
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     invalid = ValidationFailed("游标无效 / invalid cursor", field="after")
     if len(cursor) > MAX_CURSOR_LENGTH:
@@ -71,6 +80,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return parsed_at.astimezone(timezone.utc), uuid.UUID(row_id)
     except (ValueError, UnicodeError, binascii.Error, OverflowError) as error:
         raise invalid from error
+
+
+def after_condition(after: tuple[datetime, uuid.UUID], *, at_column, id_column) -> ColumnElement[bool]:
+    """The rows after a cursor's, in the list order (newest first)."""
+    after_at, after_id = after
+    return or_(at_column < after_at, and_(at_column == after_at, id_column < after_id))
 
 
 async def paginate(session: AsyncSession, query: Select, *, at_column, id_column,
@@ -93,9 +108,7 @@ async def paginate(session: AsyncSession, query: Select, *, at_column, id_column
     if request.with_total_count:
         page_query = page_query.add_columns(count_query.correlate(None).scalar_subquery())
     if request.after is not None:
-        after_at, after_id = request.after
-        page_query = page_query.where(
-            or_(at_column < after_at, and_(at_column == after_at, id_column < after_id)))
+        page_query = page_query.where(after_condition(request.after, at_column=at_column, id_column=id_column))
     rows = (await session.execute(page_query)).all()
 
     total = None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Bundle
@@ -262,6 +262,29 @@ async def get_referral(session: AsyncSession, *, principal: Principal, referral_
     return referral
 
 
+def listed_referrals(principal: Principal, filters: ReferralFilter,
+                     protection: IdentityProtection | None = None) -> list[ColumnElement[bool]]:
+    """The conditions on `Referral` of a list: the principal's scope and the filters, checked (a
+    bad filter value raises here). Shared by `list_referrals` and the planned query
+    (referral.planner), so both list exactly the same rows."""
+    conditions = [visible_to(principal, agency_column=Referral.agency_id,
+                             jurisdiction_column=Referral.jurisdiction_id)]
+    if filters.statuses:
+        conditions.append(Referral.status.in_(filters.statuses))
+    if filters.domain_codes:
+        conditions.append(Referral.domain_code.in_(filters.domain_codes))
+    conditions += owner_filters(agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id,
+                                agency_id=filters.agency_id, jurisdiction_code=filters.jurisdiction_code)
+    if check_date(filters.submitted_from, "submittedFrom"):
+        conditions.append(Referral.submitted_at >= start_of_day(filters.submitted_from))
+    if check_date(filters.submitted_to, "submittedTo"):
+        conditions.append(Referral.submitted_at < end_of_day(filters.submitted_to))
+    conditions += spatial_conditions(Referral.geometry, filters.spatial)
+    if filters.party is not None and (party := _party_condition(filters.party, protection)) is not None:
+        conditions.append(party)
+    return conditions
+
+
 async def list_referrals(session: AsyncSession, *, principal: Principal, filters: ReferralFilter,
                          page: PageRequest, with_agency: bool = False, with_facts: bool = True,
                          protection: IdentityProtection | None = None,
@@ -275,23 +298,7 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
     `with_facts` the long `facts` text stays in the database (the rows have no `facts`). A search
     by party needs `protection` (its identity number is compared by blind index)."""
     columns = [column for column in Referral.__table__.c if with_facts or column.key != "facts"]
-    query = select(Bundle("referral", *columns)).where(
-        visible_to(principal, agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id))
-    if filters.statuses:
-        query = query.where(Referral.status.in_(filters.statuses))
-    if filters.domain_codes:
-        query = query.where(Referral.domain_code.in_(filters.domain_codes))
-    for condition in owner_filters(agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id,
-                                   agency_id=filters.agency_id, jurisdiction_code=filters.jurisdiction_code):
-        query = query.where(condition)
-    if check_date(filters.submitted_from, "submittedFrom"):
-        query = query.where(Referral.submitted_at >= start_of_day(filters.submitted_from))
-    if check_date(filters.submitted_to, "submittedTo"):
-        query = query.where(Referral.submitted_at < end_of_day(filters.submitted_to))
-    for condition in spatial_conditions(Referral.geometry, filters.spatial):
-        query = query.where(condition)
-    if filters.party is not None and (party := _party_condition(filters.party, protection)) is not None:
-        query = query.where(party)
+    query = select(Bundle("referral", *columns)).where(*listed_referrals(principal, filters, protection))
     filtered = query
     if with_agency:
         # The same rule as agencies.service.agencies_by_id: an agency the principal may not see
