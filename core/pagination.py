@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, literal_column, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ValidationFailed
@@ -64,7 +64,7 @@ def cursor_sql(at_column, id_column) -> ColumnElement[str]:
     PostgreSQL's base64 breaks lines every 76 characters and uses + and /, hence the translate."""
     text = iso_datetime(at_column).concat(sql_string("|")).concat(cast(id_column, Text))
     encoded = func.encode(func.convert_to(text, sql_string("UTF8")), sql_string("base64"))
-    return func.translate(encoded, sql_string("+/").concat(func.chr(10)), sql_string("-_"))
+    return func.translate(encoded, sql_string("+/").concat(func.chr(literal_column("10"))), sql_string("-_"))
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:

@@ -23,8 +23,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, ColumnElement, Text, and_, case, cast, false, func, null, select, type_coerce
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Text,
+    case,
+    cast,
+    column,
+    false,
+    func,
+    literal_column,
+    not_,
+    null,
+    select,
+    table,
+    text,
+    type_coerce,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
+from sqlalchemy.sql.selectable import TextualSelect
 
 from agencies.models import Agency
 from agencies.principal import Principal
@@ -90,9 +108,6 @@ class Selected:
     type_name: str | None = None
     children: tuple[Selected, ...] = ()
 
-    def child(self, name: str) -> list[Selected]:
-        return [selected for selected in self.children if selected.name == name]
-
 
 def _check(fields: list[Field], type_name: str) -> tuple[Selected, ...]:
     supported = SUPPORTED[type_name]
@@ -116,10 +131,28 @@ def _object(selection: Selected, type_name: str, values: dict[str, Columns], row
 
 ORDER = (Referral.submitted_at.desc(), Referral.id.desc())
 
+# The relations the statement reads, by the names of the common table expressions each request
+# defines (ReferralsPlan.statement): the planned JSON is compiled to SQL once per document
+# against these names, and a request only builds the small statements behind them.
+PAGE = table("page", *(column(c.key) for c in Referral.__table__.c if c.key != "geometry"),
+             column("position"), column("listed"))
+COUNTED = table("counted", column("total"))
+VISIBLE_AGENCY = table("visible_agency", *(column(c.key) for c in Agency.__table__.c))
+VISIBLE_EVIDENCE = table("visible_evidence", *(column(c.key) for c in Evidence.__table__.c))
+DOMAIN = ReferralDomain.__table__
+
 
 @dataclass(frozen=True)
 class ReferralsPlan:
-    connection: Selected
+    """The connection's JSON as SQL over `page`, `counted`, `visible_agency` and `visible_evidence`
+    (compiled once), and which of those the request must define."""
+
+    sql: TextualSelect
+    paged: bool
+    counted: bool
+    with_facts: bool
+    agencies: bool
+    evidence: bool
 
     async def answer(self, context, *, filter=None, first: int | None = None, after: str | None = None) -> str:
         """The connection's JSON, for the arguments as the resolver (referral.api) takes them, with
@@ -133,105 +166,130 @@ class ReferralsPlan:
         return await context.session.scalar(self.statement(principal, conditions, request))
 
     def statement(self, principal: Principal, conditions: list[ColumnElement[bool]], request: PageRequest):
-        wanted = {field.name for field in self.connection.children}
-        pairs: list[tuple[str, ColumnElement]] = []
-        paged = wanted & {"edges", "pageInfo"}
-        page = self._page(conditions, request) if paged else None
-        joins: list[tuple[object, ColumnElement]] = []
-        for field in self.connection.children:
+        ctes = []
+        if self.paged:
+            # The page's rows and the one after it (whether there is a next page), numbered.
+            columns = [column for column in Referral.__table__.c
+                       if column.key != "geometry" and (self.with_facts or column.key != "facts")]
+            position = func.row_number().over(order_by=ORDER)
+            page = select(*columns, position.label("position"), (position <= request.first).label("listed"))
+            page = page.where(*conditions)
+            if request.after is not None:
+                page = page.where(after_condition(request.after, at_column=Referral.submitted_at,
+                                                  id_column=Referral.id))
+            ctes.append(page.order_by(*ORDER).limit(request.first + 1).cte("page"))
+        if self.counted:
+            ctes.append(select(func.count().label("total")).select_from(Referral).where(*conditions).cte("counted"))
+        # Inlined where they are used (NOT MATERIALIZED), so each is read through its indexes.
+        if self.agencies:
+            # As in service.list_referrals: an agency the principal may not see is null.
+            agencies = select(Agency).where(visible_to(principal, agency_column=Agency.id,
+                                                      jurisdiction_column=Agency.jurisdiction_id))
+            ctes.append(agencies.cte("visible_agency").prefix_with("NOT MATERIALIZED"))
+        if self.evidence:
+            files = select(Evidence.__table__).where(evidence_visible_to(principal))
+            ctes.append(files.cte("visible_evidence").prefix_with("NOT MATERIALIZED"))
+        return self.sql.add_cte(*ctes)
+
+
+class _Compiler:
+    """Turns a checked selection into the plan's SQL, noting the relations it reads."""
+
+    def __init__(self):
+        self.joins: dict[str, tuple[object, ColumnElement]] = {}
+        self.counted = self.evidence = self.with_facts = False
+
+    def connection(self, selection: Selected) -> ReferralsPlan:
+        pairs = []
+        paged = False
+        for field in selection.children:
             if field.name == "__typename":
                 value = sql_string("ReferralConnection")
             elif field.name == "totalCount":
-                value = (select(func.count()).select_from(Referral).where(*conditions)
-                         .correlate(None).scalar_subquery())
+                self.counted = True
+                value = select(COUNTED.c.total).scalar_subquery()
             elif field.name == "edges":
-                value = self._edges(field, page, principal, request, joins)
+                paged = True
+                value = self.edges(field)
             else:
-                value = self._page_info(field, page, request)
+                paged = True
+                value = self.page_info(field)
             pairs.append((field.key, value))
-        query = select(cast(json_object(pairs), Text))
-        if page is not None:
-            source = page
-            for table, on in joins:
-                source = source.outerjoin(table, on)
-            query = query.select_from(source)
-        return query
+        statement = select(cast(json_object(pairs), Text))
+        if paged:
+            source = PAGE
+            for table_, on in self.joins.values():
+                source = source.outerjoin(table_, on)
+            statement = statement.select_from(source)
+        return ReferralsPlan(sql=_textual(statement), paged=paged, counted=self.counted, with_facts=self.with_facts,
+                             agencies="agency" in self.joins, evidence=self.evidence)
 
-    def _page(self, conditions: list[ColumnElement[bool]], request: PageRequest):
-        """The page's rows and the one after it (whether there is a next page), numbered."""
-        with_facts = any(node_field.name == "facts" for edges in self.connection.child("edges")
-                         for node in edges.child("node") for node_field in node.children)
-        columns = [column for column in Referral.__table__.c
-                   if column.key != "geometry" and (with_facts or column.key != "facts")]
-        query = select(*columns, func.row_number().over(order_by=ORDER).label("position")).where(*conditions)
-        if request.after is not None:
-            query = query.where(after_condition(request.after, at_column=Referral.submitted_at,
-                                                id_column=Referral.id))
-        return query.order_by(*ORDER).limit(request.first + 1).subquery("page")
-
-    def _edges(self, field: Selected, page, principal: Principal, request: PageRequest, joins: list) -> ColumnElement:
+    def edges(self, field: Selected) -> ColumnElement:
         pairs = []
         for edge_field in field.children:
             if edge_field.name == "__typename":
                 pairs.append((edge_field.key, sql_string("ReferralEdge")))
             elif edge_field.name == "cursor":
-                pairs.append((edge_field.key, cursor_sql(page.c.submitted_at, page.c.id)))
+                pairs.append((edge_field.key, cursor_sql(PAGE.c.submitted_at, PAGE.c.id)))
             else:
-                pairs.append((edge_field.key, self._node(edge_field, page, principal, joins)))
-        edges = func.json_agg(aggregate_order_by(json_object(pairs), page.c.position)).filter(
-            page.c.position <= request.first)
+                pairs.append((edge_field.key, self.node(edge_field)))
+        edges = func.json_agg(aggregate_order_by(json_object(pairs), PAGE.c.position)).filter(PAGE.c.listed)
         return func.coalesce(edges, func.json_build_array())
 
     @staticmethod
-    def _page_info(field: Selected, page, request: PageRequest) -> ColumnElement:
+    def page_info(field: Selected) -> ColumnElement:
         pairs = []
         for info_field in field.children:
             if info_field.name == "__typename":
                 value = sql_string("PageInfo")
             elif info_field.name == "hasNextPage":
-                value = func.coalesce(func.bool_or(page.c.position > request.first), false())
+                value = func.coalesce(func.bool_or(not_(PAGE.c.listed)), false())
             else:  # endCursor: the last edge's
-                cursors = func.array_agg(aggregate_order_by(cursor_sql(page.c.submitted_at, page.c.id),
-                                                            page.c.position.desc()))
-                value = type_coerce(cursors.filter(page.c.position <= request.first), ARRAY(Text))[1]
+                cursors = func.array_agg(aggregate_order_by(cursor_sql(PAGE.c.submitted_at, PAGE.c.id),
+                                                            PAGE.c.position.desc()))
+                value = type_coerce(cursors.filter(PAGE.c.listed), ARRAY(Text))[literal_column("1")]
             pairs.append((info_field.key, value))
         return json_object(pairs)
 
-    @staticmethod
-    def _node(field: Selected, page, principal: Principal, joins: list) -> ColumnElement:
+    def node(self, field: Selected) -> ColumnElement:
         pairs = []
         for node_field in field.children:
             name = node_field.name
             if name == "__typename":
                 value = sql_string("Referral")
             elif name == "domain":
-                domain = ReferralDomain.__table__
-                if not any(table is domain for table, _ in joins):
-                    joins.append((domain, domain.c.code == page.c.domain_code))
-                value = _object(node_field, "ReferralDomain", DOMAIN_VALUES, domain.c)
+                self.joins["domain"] = (DOMAIN, DOMAIN.c.code == PAGE.c.domain_code)
+                value = _object(node_field, "ReferralDomain", DOMAIN_VALUES, DOMAIN.c)
             elif name == "agency":
-                agency = Agency.__table__
-                if not any(table is agency for table, _ in joins):
-                    # As in service.list_referrals: an agency the principal may not see is null.
-                    joins.append((agency, and_(agency.c.id == page.c.agency_id,
-                                               visible_to(principal, agency_column=agency.c.id,
-                                                          jurisdiction_column=agency.c.jurisdiction_id))))
-                value = case((agency.c.id.is_(None), null()),
-                             else_=_object(node_field, "Agency", AGENCY_VALUES, agency.c))
+                self.joins["agency"] = (VISIBLE_AGENCY, VISIBLE_AGENCY.c.id == PAGE.c.agency_id)
+                value = case((VISIBLE_AGENCY.c.id.is_(None), null()),
+                             else_=_object(node_field, "Agency", AGENCY_VALUES, VISIBLE_AGENCY.c))
             elif name == "evidence":
-                evidence = Evidence.__table__.c
-                files = func.json_agg(aggregate_order_by(_object(node_field, "Evidence", EVIDENCE_VALUES, evidence),
-                                                         evidence.uploaded_at, evidence.id))
-                value = func.coalesce(select(files).where(evidence.referral_id == page.c.id,
-                                                          evidence_visible_to(principal)).scalar_subquery(),
+                self.evidence = True
+                files = VISIBLE_EVIDENCE.c
+                listed = func.json_agg(aggregate_order_by(_object(node_field, "Evidence", EVIDENCE_VALUES, files),
+                                                          files.uploaded_at, files.id))
+                value = func.coalesce(select(listed).where(files.referral_id == PAGE.c.id).correlate(PAGE).scalar_subquery(),
                                       func.json_build_array())
             else:
-                value = REFERRAL_VALUES[name](page.c)
+                self.with_facts = self.with_facts or name == "facts"
+                value = REFERRAL_VALUES[name](PAGE.c)
             pairs.append((node_field.key, value))
         return json_object(pairs)
 
 
+def _textual(statement) -> TextualSelect:
+    """The statement compiled once, as text to which each request adds its CTEs. It has no
+    parameters: everything in it is the code's own constants and checked GraphQL names."""
+    compiled = statement.compile(dialect=postgresql.dialect())
+    if compiled.params:
+        raise ValueError(f"a planned statement must not have parameters: {compiled.params}")
+    # In text(), ":name" would be a parameter (and the time format has ":MI:SS").
+    return text(str(compiled).replace(":", "\\:")).columns(column("data", Text))
+
+
 def plan_referrals(field: Field) -> ReferralsPlan:
     """The plan of one `referrals` field, or NotPlannable."""
-    return ReferralsPlan(Selected(field.key, field.name, "ReferralConnection",
-                                  _check(field.fields("ReferralConnection"), "ReferralConnection")))
+    selection = Selected(field.key, field.name, "ReferralConnection",
+                         _check(field.fields("ReferralConnection"), "ReferralConnection"))
+    return _Compiler().connection(selection)

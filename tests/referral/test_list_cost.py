@@ -200,7 +200,7 @@ def count_subquery(statement: str) -> str:
     raise AssertionError(statement)
 
 
-async def test_the_count_does_not_pay_for_the_agency_join(client, world, resources, several):
+async def test_the_count_does_not_pay_for_the_agency_join(client, world, resources, several, strawberry_only):
     # Counting a prosecutor's whole scope joined to agency took ten times the plain count at 1M rows.
     with recorded_statements(resources) as statements:
         body = await graphql(client, PAGE, {"first": 50}, world.tokens["prosecutor-1"])
