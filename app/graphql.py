@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import orjson
 import strawberry
@@ -34,9 +33,6 @@ from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, Validation
 from geo.types import SCALARS
 from referral.api import ReferralMutation, ReferralQuery
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
-
-if TYPE_CHECKING:  # app.planned builds on this module
-    from app.planned import PlannedQueries
 
 logger = logging.getLogger("app.graphql")
 
@@ -133,15 +129,7 @@ class PlatformRouter(GraphQLRouter):
     max_files = MAX_EVIDENCE_PER_SUBMISSION
     body_idle_timeout_seconds: float = 60
 
-    # The planned path (app.planned), tried first for each POST; set by create_app.
-    planned: PlannedQueries | None = None
-
     async def run(self, request, context=UNSET, root_value=UNSET):
-        if self.planned is not None and context is not UNSET and isinstance(request, Request) \
-                and request.method == "POST":
-            response = await self.planned.answer(request, context, self.decode_json, self.encode_json)
-            if response is not None:
-                return response
         try:
             return await super().run(request, context, root_value)
         except AppError as error:  # a multipart body refused before the operation could run

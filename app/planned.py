@@ -14,6 +14,7 @@ RequestTransaction ends it."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,14 +35,18 @@ from graphql import (
     specified_rules,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.schema.schema import validate_document
 from strawberry.types.arguments import convert_arguments
 
-from app.graphql import end_transaction, present_error
+from app.context import Context, Resources, authenticate_request
+from app.graphql import PlatformRouter, end_transaction, present_error
 from app.limits import document_limit_rules, variables_problem
 from app.settings import ApiSettings
+from core.db import make_session_factory
 from core.planning import Field, NotPlannable, collect_fields
 from referral.planner import plan_referrals
 
@@ -68,15 +73,26 @@ class PlannedQueries:
     everything to strawberry (a switch for operators, and for the tests comparing both paths)."""
 
     def __init__(self, schema: strawberry.Schema, planners: Mapping[str, Planner], *,
-                 limit_rules: tuple[type[ValidationRule], ...], max_tokens: int, enabled: bool = True,
-                 cache_size: int = 256):
+                 limit_rules: tuple[type[ValidationRule], ...], max_tokens: int,
+                 decode_json: Callable[[bytes], object], encode_json: Callable[[object], bytes],
+                 enabled: bool = True, cache_size: int = 256):
         self.schema = schema
+        self.decode_json = decode_json
+        self.encode_json = encode_json
         self.planners = planners
         self.rules = (*specified_rules, *limit_rules)
         self.max_tokens = max_tokens
         self.enabled = enabled
         self.cache_size = cache_size
         self._plans: OrderedDict[tuple[str, str | None], PlannedOperation | None] = OrderedDict()
+        self._session_factory: async_sessionmaker[AsyncSession] | None = None
+
+    def session_factory(self, resources: Resources) -> async_sessionmaker[AsyncSession]:
+        """Sessions on the shared pool whose connections run in autocommit (made on first use)."""
+        if self._session_factory is None:
+            self._session_factory = make_session_factory(resources.engine.execution_options(
+                isolation_level="AUTOCOMMIT"))
+        return self._session_factory
 
     def prepare(self, query: str, operation_name: str | None) -> PlannedOperation | None:
         key = (query, operation_name)
@@ -115,13 +131,11 @@ class PlannedQueries:
         return PlannedOperation(key=field.key, field_node=field.nodes[0], operation=operation,
                                 definition=definition, plan=plan)
 
-    async def answer(self, request: Request, context: Any, decode_json: Callable[[bytes], object],
-                     encode_json: Callable[[object], bytes]) -> Response | None:
-        """The planned answer to the request, or None for strawberry to answer it."""
-        if not self.enabled or "application/json" not in request.headers.get("content-type", ""):
-            return None
+    def requested(self, body: bytes) -> tuple[PlannedOperation, dict] | None:
+        """The planned operation of a JSON request body and its root field's arguments, or None
+        for strawberry to answer it."""
         try:
-            data = decode_json(await request.body())
+            data = self.decode_json(body)
         except json.JSONDecodeError:
             return None
         if not isinstance(data, dict):
@@ -139,20 +153,21 @@ class PlannedQueries:
         arguments = self._arguments(planned, variables or {})
         if arguments is None:
             return None
+        return planned, arguments
 
+    async def respond(self, planned: PlannedOperation, arguments: dict, context: Context) -> bytes:
+        """The answer's body, ending the request's transaction as RequestTransaction does."""
         try:
             value = await planned.plan.answer(context, **arguments)
         except Exception as error:
             await end_transaction(context, succeeded=False)
             located = located_error(error, [planned.field_node], [planned.key])
-            body = {"data": {planned.key: None},
-                    "errors": [present_error(located, getattr(context, "request_id", None)).formatted]}
-            return Response(encode_json(body), media_type="application/json")
+            return self.encode_json({"data": {planned.key: None},
+                                     "errors": [present_error(located, context.request_id).formatted]})
         failure = await end_transaction(context, succeeded=True)
         if failure is not None:
-            body = {"data": None, "errors": [present_error(failure, getattr(context, "request_id", None)).formatted]}
-            return Response(encode_json(body), media_type="application/json")
-        return Response(f'{{"data":{{"{planned.key}":{value}}}}}'.encode(), media_type="application/json")
+            return self.encode_json({"data": None, "errors": [present_error(failure, context.request_id).formatted]})
+        return f'{{"data":{{"{planned.key}":{value}}}}}'.encode()
 
     def _arguments(self, planned: PlannedOperation, variables: dict) -> dict | None:
         """The root field's arguments as its strawberry resolver would receive them, or None when
@@ -170,8 +185,59 @@ class PlannedQueries:
 
 
 
-def planned_queries(schema: strawberry.Schema, api: ApiSettings) -> PlannedQueries:
-    """The root fields that have a planner, checked with the schema's document limits."""
-    return PlannedQueries(schema, {"referrals": plan_referrals},
+def planned_queries(router: PlatformRouter, api: ApiSettings) -> PlannedQueries:
+    """The root fields that have a planner, checked with the schema's document limits, read and
+    written as the router reads and writes JSON."""
+    return PlannedQueries(router.schema, {"referrals": plan_referrals},
                           limit_rules=document_limit_rules(api.max_query_depth, api.max_aliases),
-                          max_tokens=api.max_tokens, enabled=api.planned_queries)
+                          max_tokens=api.max_tokens, decode_json=router.decode_json,
+                          encode_json=router.encode_json, enabled=api.planned_queries)
+
+
+class PlannedGraphQL:
+    """ASGI middleware in front of the GraphQL route: a JSON POST that `app.state.planned_queries`
+    takes is answered here, with its own session in autocommit (a read needs no BEGIN and COMMIT
+    round trips) and the principal as get_context resolves it; any other request goes on to
+    strawberry with its body as it came. Runs inside RequestGuard (request id, size limits)."""
+
+    def __init__(self, app: ASGIApp, path: str = "/graphql"):
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        planned: PlannedQueries | None = getattr(scope.get("app").state, "planned_queries", None) \
+            if scope["type"] == "http" else None
+        if (planned is None or not planned.enabled or scope["method"] != "POST"
+                or scope["path"].rstrip("/") != self.path):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if "application/json" not in request.headers.get("content-type", ""):
+            await self.app(scope, receive, send)
+            return
+        body = await request.body()
+        requested = planned.requested(body)
+        if requested is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        resources: Resources = scope["app"].state.resources
+        async with planned.session_factory(resources)() as session:
+            principal, auth_error = await authenticate_request(request, session, resources.settings)
+            context = Context(resources=resources, session=session, principal=principal, auth_error=auth_error,
+                              request_id=scope.get("state", {}).get("request_id") or uuid.uuid4().hex)
+            answer = await planned.respond(*requested, context)
+        await Response(answer, media_type="application/json")(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` with the body already read handed out first."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
