@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     ARRAY,
+    Column,
     ColumnElement,
+    Table,
     Text,
     case,
     cast,
@@ -42,7 +44,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by, array
-from sqlalchemy.sql.selectable import TextualSelect
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import TableClause, TextualSelect
 
 from agencies.models import Agency
 from agencies.principal import Principal
@@ -134,8 +138,7 @@ ORDER = (Referral.submitted_at.desc(), Referral.id.desc())
 # The relations the statement reads, by the names of the common table expressions each request
 # defines (ReferralsPlan.statement): the planned JSON is compiled to SQL once per document
 # against these names, and a request only builds the small statements behind them.
-PAGE = table("page", *(column(c.key) for c in Referral.__table__.c if c.key != "geometry"),
-             column("position"), column("listed"))
+PAGE = table("page", *(column(c.key) for c in Referral.__table__.c), column("position"), column("listed"))
 COUNTED = table("counted", column("total"))
 VISIBLE_AGENCY = table("visible_agency", *(column(c.key) for c in Agency.__table__.c))
 VISIBLE_EVIDENCE = table("visible_evidence", *(column(c.key) for c in Evidence.__table__.c))
@@ -148,11 +151,11 @@ class ReferralsPlan:
     (compiled once), and which of those the request must define."""
 
     sql: TextualSelect
-    paged: bool
     counted: bool
-    with_facts: bool
-    agencies: bool
-    evidence: bool
+    # The columns the SQL reads of each relation (none: the relation is not read).
+    page_columns: tuple[Column, ...]
+    agency_columns: tuple[Column, ...]
+    evidence_columns: tuple[Column, ...]
 
     async def answer(self, context, *, filter=None, first: int | None = None, after: str | None = None) -> str:
         """The connection's JSON, for the arguments as the resolver (referral.api) takes them, with
@@ -167,12 +170,11 @@ class ReferralsPlan:
 
     def statement(self, principal: Principal, conditions: list[ColumnElement[bool]], request: PageRequest):
         ctes = []
-        if self.paged:
+        if self.page_columns:
             # The page's rows and the one after it (whether there is a next page), numbered.
-            columns = [column for column in Referral.__table__.c
-                       if column.key != "geometry" and (self.with_facts or column.key != "facts")]
             position = func.row_number().over(order_by=ORDER)
-            page = select(*columns, position.label("position"), (position <= request.first).label("listed"))
+            page = select(*self.page_columns, position.label("position"),
+                          (position <= request.first).label("listed"))
             page = page.where(*conditions)
             if request.after is not None:
                 page = page.where(after_condition(request.after, at_column=Referral.submitted_at,
@@ -181,13 +183,13 @@ class ReferralsPlan:
         if self.counted:
             ctes.append(select(func.count().label("total")).select_from(Referral).where(*conditions).cte("counted"))
         # Inlined where they are used (NOT MATERIALIZED), so each is read through its indexes.
-        if self.agencies:
+        if self.agency_columns:
             # As in service.list_referrals: an agency the principal may not see is null.
-            agencies = select(Agency).where(visible_to(principal, agency_column=Agency.id,
+            agencies = select(*self.agency_columns).where(visible_to(principal, agency_column=Agency.id,
                                                       jurisdiction_column=Agency.jurisdiction_id))
             ctes.append(agencies.cte("visible_agency").prefix_with("NOT MATERIALIZED"))
-        if self.evidence:
-            files = select(Evidence.__table__).where(evidence_visible_to(principal))
+        if self.evidence_columns:
+            files = select(*self.evidence_columns).where(evidence_visible_to(principal))
             ctes.append(files.cte("visible_evidence").prefix_with("NOT MATERIALIZED"))
         return self.sql.add_cte(*ctes)
 
@@ -197,7 +199,7 @@ class _Compiler:
 
     def __init__(self):
         self.joins: dict[str, tuple[object, ColumnElement]] = {}
-        self.counted = self.evidence = self.with_facts = False
+        self.counted = False
 
     def connection(self, selection: Selected) -> ReferralsPlan:
         pairs = []
@@ -221,8 +223,17 @@ class _Compiler:
             for table_, on in self.joins.values():
                 source = source.outerjoin(table_, on)
             statement = statement.select_from(source)
-        return ReferralsPlan(sql=_textual(statement), paged=paged, counted=self.counted, with_facts=self.with_facts,
-                             agencies="agency" in self.joins, evidence=self.evidence)
+        read = {(element.table.name, element.name) for element in visitors.iterate(statement)
+                if isinstance(element, ColumnClause) and element.table is not None}
+
+        def columns(stand_in: TableClause, real: Table) -> tuple[Column, ...]:
+            return tuple(real.c[name] for name in stand_in.c.keys() if (stand_in.name, name) in read and name in real.c)
+
+        return ReferralsPlan(sql=_textual(statement), counted=self.counted,
+                             # A page is numbered even when only pageInfo reads it.
+                             page_columns=columns(PAGE, Referral.__table__) or ((Referral.id,) if paged else ()),
+                             agency_columns=columns(VISIBLE_AGENCY, Agency.__table__),
+                             evidence_columns=columns(VISIBLE_EVIDENCE, Evidence.__table__))
 
     def edges(self, field: Selected) -> ColumnElement:
         pairs = []
@@ -265,14 +276,12 @@ class _Compiler:
                 value = case((VISIBLE_AGENCY.c.id.is_(None), null()),
                              else_=_object(node_field, "Agency", AGENCY_VALUES, VISIBLE_AGENCY.c))
             elif name == "evidence":
-                self.evidence = True
                 files = VISIBLE_EVIDENCE.c
                 listed = func.json_agg(aggregate_order_by(_object(node_field, "Evidence", EVIDENCE_VALUES, files),
                                                           files.uploaded_at, files.id))
                 value = func.coalesce(select(listed).where(files.referral_id == PAGE.c.id).correlate(PAGE).scalar_subquery(),
                                       func.json_build_array())
             else:
-                self.with_facts = self.with_facts or name == "facts"
                 value = REFERRAL_VALUES[name](PAGE.c)
             pairs.append((node_field.key, value))
         return json_object(pairs)
