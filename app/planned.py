@@ -48,7 +48,7 @@ from app.limits import document_limit_rules, variables_problem
 from app.settings import ApiSettings
 from core.db import make_session_factory
 from core.planning import Field, NotPlannable, collect_fields
-from referral.planner import plan_referrals
+from referral.planner import plan_referrals, plan_referrals_near
 
 
 class Plan(Protocol):
@@ -188,7 +188,7 @@ class PlannedQueries:
 def planned_queries(router: PlatformRouter, api: ApiSettings) -> PlannedQueries:
     """The root fields that have a planner, checked with the schema's document limits, read and
     written as the router reads and writes JSON."""
-    return PlannedQueries(router.schema, {"referrals": plan_referrals},
+    return PlannedQueries(router.schema, {"referrals": plan_referrals, "referralsNear": plan_referrals_near},
                           limit_rules=document_limit_rules(api.max_query_depth, api.max_aliases),
                           max_tokens=api.max_tokens, decode_json=router.decode_json,
                           encode_json=router.encode_json, enabled=api.planned_queries)

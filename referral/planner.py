@@ -1,12 +1,15 @@
-"""The `referrals` connection as one SQL statement that builds the whole answer in PostgreSQL (the
-planned path, see app.planned): the page, its agencies, domains and evidence, the cursors and,
-when asked, totalCount, with the scope and filters of `service.listed_referrals` itself.
+"""The `referrals` connection and `referralsNear` as one SQL statement each that builds the whole
+answer in PostgreSQL (the planned path, see app.planned): the page, its agencies, domains and
+evidence, the cursors and, when asked, totalCount, with the scope and filters of
+`service.listed_referrals` itself; the referrals nearby with the conditions and distance of
+`service.near_search`.
 
 The planner answers only the fields below; an operation asking for any other field (one added
 to these types later included) goes to strawberry whole, so a new field is correct from the
 start and fast once it is added here (and to tests/referral/test_planned_list.py).
 
     ReferralConnection  totalCount edges pageInfo
+    NearbyReferral      distanceMeters referral
     ReferralEdge        cursor node
     PageInfo            hasNextPage endCursor
     Referral            id status number title facts address foundOn specialInvestigation
@@ -55,6 +58,7 @@ from core.pagination import PageRequest, after_condition, cursor_sql, page_reque
 from core.planning import Field, NotPlannable, iso_date, iso_datetime, json_object, sql_string
 from evidence.models import Evidence
 from evidence.service import evidence_visible_to
+from geo.geometry import CoordinateSystem
 from parties.protection import protection_for
 from referral import service
 from referral.models import Harm, Referral, ReferralDomain
@@ -64,6 +68,7 @@ Columns = Callable[[object], ColumnElement]
 # For each supported type, its fields: the type of an object field, None for a value.
 SUPPORTED: dict[str, dict[str, str | None]] = {
     "ReferralConnection": {"totalCount": None, "edges": "ReferralEdge", "pageInfo": "PageInfo"},
+    "NearbyReferral": {"distanceMeters": None, "referral": "Referral"},
     "ReferralEdge": {"cursor": None, "node": "Referral"},
     "PageInfo": {"hasNextPage": None, "endCursor": None},
     "Referral": {"id": None, "status": None, "number": None, "title": None, "facts": None, "address": None,
@@ -139,6 +144,7 @@ ORDER = (Referral.submitted_at.desc(), Referral.id.desc())
 # defines (ReferralsPlan.statement): the planned JSON is compiled to SQL once per document
 # against these names, and a request only builds the small statements behind them.
 PAGE = table("page", *(column(c.key) for c in Referral.__table__.c), column("position"), column("listed"))
+NEARBY = table("nearby", *(column(c.key) for c in Referral.__table__.c), column("distance"))
 COUNTED = table("counted", column("total"))
 VISIBLE_AGENCY = table("visible_agency", *(column(c.key) for c in Agency.__table__.c))
 VISIBLE_EVIDENCE = table("visible_evidence", *(column(c.key) for c in Evidence.__table__.c))
@@ -182,28 +188,60 @@ class ReferralsPlan:
             ctes.append(page.order_by(*ORDER).limit(request.first + 1).cte("page"))
         if self.counted:
             ctes.append(select(func.count().label("total")).select_from(Referral).where(*conditions).cte("counted"))
-        # Inlined where they are used (NOT MATERIALIZED), so each is read through its indexes.
-        if self.agency_columns:
-            # As in service.list_referrals: an agency the principal may not see is null.
-            agencies = select(*self.agency_columns).where(visible_to(principal, agency_column=Agency.id,
-                                                      jurisdiction_column=Agency.jurisdiction_id))
-            ctes.append(agencies.cte("visible_agency").prefix_with("NOT MATERIALIZED"))
-        if self.evidence_columns:
-            files = select(*self.evidence_columns).where(evidence_visible_to(principal))
-            ctes.append(files.cte("visible_evidence").prefix_with("NOT MATERIALIZED"))
-        return self.sql.add_cte(*ctes)
+        return self.sql.add_cte(*ctes, *_visible(principal, self.agency_columns, self.evidence_columns))
+
+
+def _visible(principal: Principal, agency_columns: tuple[Column, ...], evidence_columns: tuple[Column, ...]) -> list:
+    """The agencies and evidence the principal may see, as far as the SQL reads them; inlined
+    where they are used (NOT MATERIALIZED), so each is read through its indexes."""
+    ctes = []
+    if agency_columns:
+        # As in service.list_referrals: an agency the principal may not see is null.
+        agencies = select(*agency_columns).where(visible_to(principal, agency_column=Agency.id,
+                                                            jurisdiction_column=Agency.jurisdiction_id))
+        ctes.append(agencies.cte("visible_agency").prefix_with("NOT MATERIALIZED"))
+    if evidence_columns:
+        files = select(*evidence_columns).where(evidence_visible_to(principal))
+        ctes.append(files.cte("visible_evidence").prefix_with("NOT MATERIALIZED"))
+    return ctes
+
+
+@dataclass(frozen=True)
+class NearbyPlan:
+    """`referralsNear` as SQL over `nearby`, `visible_agency` and `visible_evidence`."""
+
+    sql: TextualSelect
+    nearby_columns: tuple[Column, ...]
+    agency_columns: tuple[Column, ...]
+    evidence_columns: tuple[Column, ...]
+
+    async def answer(self, context, *, geometry: object, meters: float,
+                     crs: CoordinateSystem = CoordinateSystem.WGS84) -> str:
+        """The list's JSON, for the arguments as the resolver (referral.api) takes them."""
+        principal = context.principal
+        conditions, distance = service.near_search(principal, geometry=geometry, meters=meters, crs=crs)
+        nearby = (select(*self.nearby_columns, distance.label("distance")).where(*conditions)
+                  .order_by(distance, Referral.id).limit(service.MAX_NEAR_RESULTS).cte("nearby"))
+        statement = self.sql.add_cte(nearby, *_visible(principal, self.agency_columns, self.evidence_columns))
+        return await context.session.scalar(statement)
 
 
 class _Compiler:
     """Turns a checked selection into the plan's SQL, noting the relations it reads."""
 
-    def __init__(self):
+    def __init__(self, rows: TableClause):
+        self.rows = rows  # the referrals' relation: the page, or those nearby
         self.joins: dict[str, tuple[object, ColumnElement]] = {}
         self.counted = False
 
+    def _source(self):
+        source = self.rows
+        for table_, on in self.joins.values():
+            source = source.outerjoin(table_, on)
+        return source
+
     def connection(self, selection: Selected) -> ReferralsPlan:
         pairs = []
-        paged = False
         for field in selection.children:
             if field.name == "__typename":
                 value = sql_string("ReferralConnection")
@@ -211,29 +249,37 @@ class _Compiler:
                 self.counted = True
                 value = select(COUNTED.c.total).scalar_subquery()
             elif field.name == "edges":
-                paged = True
                 value = self.edges(field)
             else:
-                paged = True
                 value = self.page_info(field)
             pairs.append((field.key, value))
         statement = select(cast(json_object(pairs), Text))
+        # The page is read only inside aggregates (one row in the end), and only when asked for.
+        paged = any(isinstance(element, ColumnClause) and element.table is PAGE
+                    for element in visitors.iterate(statement))
         if paged:
-            source = PAGE
-            for table_, on in self.joins.values():
-                source = source.outerjoin(table_, on)
-            statement = statement.select_from(source)
-        read = {(element.table.name, element.name) for element in visitors.iterate(statement)
-                if isinstance(element, ColumnClause) and element.table is not None}
-
-        def columns(stand_in: TableClause, real: Table) -> tuple[Column, ...]:
-            return tuple(real.c[name] for name in stand_in.c.keys() if (stand_in.name, name) in read and name in real.c)
-
+            statement = statement.select_from(self._source())
         return ReferralsPlan(sql=_textual(statement), counted=self.counted,
-                             # A page is numbered even when only pageInfo reads it.
-                             page_columns=columns(PAGE, Referral.__table__) or ((Referral.id,) if paged else ()),
-                             agency_columns=columns(VISIBLE_AGENCY, Agency.__table__),
-                             evidence_columns=columns(VISIBLE_EVIDENCE, Evidence.__table__))
+                             page_columns=_read(statement, PAGE, Referral.__table__) or ((Referral.id,) if paged else ()),
+                             agency_columns=_read(statement, VISIBLE_AGENCY, Agency.__table__),
+                             evidence_columns=_read(statement, VISIBLE_EVIDENCE, Evidence.__table__))
+
+    def nearby(self, selection: Selected) -> NearbyPlan:
+        pairs = []
+        for field in selection.children:
+            if field.name == "__typename":
+                value = sql_string("NearbyReferral")
+            elif field.name == "distanceMeters":
+                value = NEARBY.c.distance
+            else:
+                value = self.node(field)
+            pairs.append((field.key, value))
+        found = func.json_agg(aggregate_order_by(json_object(pairs), NEARBY.c.distance, NEARBY.c.id))
+        statement = select(cast(func.coalesce(found, func.json_build_array()), Text)).select_from(self._source())
+        return NearbyPlan(sql=_textual(statement),
+                          nearby_columns=_read(statement, NEARBY, Referral.__table__) or (Referral.id,),
+                          agency_columns=_read(statement, VISIBLE_AGENCY, Agency.__table__),
+                          evidence_columns=_read(statement, VISIBLE_EVIDENCE, Evidence.__table__))
 
     def edges(self, field: Selected) -> ColumnElement:
         pairs = []
@@ -269,22 +315,29 @@ class _Compiler:
             if name == "__typename":
                 value = sql_string("Referral")
             elif name == "domain":
-                self.joins["domain"] = (DOMAIN, DOMAIN.c.code == PAGE.c.domain_code)
+                self.joins["domain"] = (DOMAIN, DOMAIN.c.code == self.rows.c.domain_code)
                 value = _object(node_field, "ReferralDomain", DOMAIN_VALUES, DOMAIN.c)
             elif name == "agency":
-                self.joins["agency"] = (VISIBLE_AGENCY, VISIBLE_AGENCY.c.id == PAGE.c.agency_id)
+                self.joins["agency"] = (VISIBLE_AGENCY, VISIBLE_AGENCY.c.id == self.rows.c.agency_id)
                 value = case((VISIBLE_AGENCY.c.id.is_(None), null()),
                              else_=_object(node_field, "Agency", AGENCY_VALUES, VISIBLE_AGENCY.c))
             elif name == "evidence":
                 files = VISIBLE_EVIDENCE.c
                 listed = func.json_agg(aggregate_order_by(_object(node_field, "Evidence", EVIDENCE_VALUES, files),
                                                           files.uploaded_at, files.id))
-                value = func.coalesce(select(listed).where(files.referral_id == PAGE.c.id).correlate(PAGE).scalar_subquery(),
-                                      func.json_build_array())
+                files_of_row = select(listed).where(files.referral_id == self.rows.c.id).correlate(self.rows)
+                value = func.coalesce(files_of_row.scalar_subquery(), func.json_build_array())
             else:
-                value = REFERRAL_VALUES[name](PAGE.c)
+                value = REFERRAL_VALUES[name](self.rows.c)
             pairs.append((node_field.key, value))
         return json_object(pairs)
+
+
+def _read(statement, stand_in: TableClause, real: Table) -> tuple[Column, ...]:
+    """The columns of `real` that the statement reads through its stand-in."""
+    read = {element.name for element in visitors.iterate(statement)
+            if isinstance(element, ColumnClause) and element.table is stand_in}
+    return tuple(real.c[name] for name in stand_in.c.keys() if name in read and name in real.c)
 
 
 def _textual(statement) -> TextualSelect:
@@ -301,4 +354,10 @@ def plan_referrals(field: Field) -> ReferralsPlan:
     """The plan of one `referrals` field, or NotPlannable."""
     selection = Selected(field.key, field.name, "ReferralConnection",
                          _check(field.fields("ReferralConnection"), "ReferralConnection"))
-    return _Compiler().connection(selection)
+    return _Compiler(PAGE).connection(selection)
+
+
+def plan_referrals_near(field: Field) -> NearbyPlan:
+    """The plan of one `referralsNear` field, or NotPlannable."""
+    selection = Selected(field.key, field.name, "NearbyReferral", _check(field.fields("NearbyReferral"), "NearbyReferral"))
+    return _Compiler(NEARBY).nearby(selection)

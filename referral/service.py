@@ -317,14 +317,22 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
 MAX_NEAR_RESULTS = 50
 
 
+def near_search(principal: Principal, *, geometry: object, meters: float,
+                crs: CoordinateSystem = CoordinateSystem.WGS84) -> tuple[list[ColumnElement[bool]], ColumnElement]:
+    """The conditions (scope and reach) and the distance of a search by distance, checked.
+    Shared by `referrals_near` and the planned query (referral.planner)."""
+    distance = distance_meters(Referral.geometry, geometry, crs)
+    scope = visible_to(principal, agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id)
+    reach = within_meters(Referral.geometry, Near(point=geometry, meters=meters), crs, field="geometry")
+    return [scope, reach], distance
+
+
 async def referrals_near(session: AsyncSession, *, principal: Principal, geometry: object, meters: float,
                          crs: CoordinateSystem = CoordinateSystem.WGS84) -> list[tuple[Referral, float]]:
     """Referrals the caller may see within `meters` of `geometry`, nearest first: possible
     duplicates to check before submitting or registering a clue."""
-    distance = distance_meters(Referral.geometry, geometry, crs)
-    query = (_scoped(principal).add_columns(distance)
-             .where(within_meters(Referral.geometry, Near(point=geometry, meters=meters), crs,
-                                  field="geometry"))
+    conditions, distance = near_search(principal, geometry=geometry, meters=meters, crs=crs)
+    query = (select(Referral, distance).where(*conditions)
              .order_by(distance, Referral.id).limit(MAX_NEAR_RESULTS))
     return [(row, float(meters_away)) for row, meters_away in (await session.execute(query)).all()]
 

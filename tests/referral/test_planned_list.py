@@ -22,11 +22,12 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 ROLES = ("admin", "prosecutor-1", "prosecutor-2", "prosecutor-city", "liaison-a", "liaison-c", "assessor-1")
 LIST = """query($f: ReferralFilter, $n: Int, $a: String) { referrals(filter: $f, first: $n, after: $a) %s }"""
-EVERYTHING = """{ totalCount pageInfo { hasNextPage endCursor __typename } __typename
-  edges { cursor __typename node { __typename id status number title facts address foundOn specialInvestigation
+EVERY_REFERRAL_FIELD = """{ __typename id status number title facts address foundOn specialInvestigation
     submittedAt harms legalBasis urgent version domain { code nameZh nameEn __typename }
     agency { id name kind uscc __typename }
-    evidence { id filename mediaType sizeBytes sha256 description uploadedAt downloadPath __typename } } } }"""
+    evidence { id filename mediaType sizeBytes sha256 description uploadedAt downloadPath __typename } }"""
+EVERYTHING = ("{ totalCount pageInfo { hasNextPage endCursor __typename } __typename edges { cursor __typename node %s } }"
+              % EVERY_REFERRAL_FIELD)
 
 
 def point(lon: float, lat: float) -> dict:
@@ -213,7 +214,8 @@ def selection_of(app, type_name: str, name: str) -> str:
 
 PATHS = {"ReferralConnection": "{ %s }", "ReferralEdge": "{ edges { %s } }", "PageInfo": "{ pageInfo { %s } }",
          "Referral": "{ edges { node { %s } } }", "Agency": "{ edges { node { agency { %s } } } }",
-         "Evidence": "{ edges { node { evidence { %s } } } }", "ReferralDomain": "{ edges { node { domain { %s } } } }"}
+         "Evidence": "{ edges { node { evidence { %s } } } }", "ReferralDomain": "{ edges { node { domain { %s } } } }",
+         "NearbyReferral": None}
 
 
 @pytest.mark.parametrize("type_name", sorted(PATHS))
@@ -222,14 +224,18 @@ async def test_a_field_the_planner_does_not_know_goes_to_strawberry(client, app,
     graphql_type = app.state.planned_queries.schema._schema.type_map[type_name]
     unknown = [name for name in graphql_type.fields if name not in SUPPORTED[type_name]]
     for name in unknown:
-        query = LIST % (PATHS[type_name] % selection_of(app, type_name, name))
+        if type_name == "NearbyReferral":
+            query, variables = NEAR % ("{ %s }" % selection_of(app, type_name, name)), {"g": point(113.2, 34.5), "m": 5e4}
+        else:
+            query, variables = LIST % (PATHS[type_name] % selection_of(app, type_name, name)), {"n": 3}
         assert app.state.planned_queries.prepare(query, None) is None, query
-        fast, slow = await both_ways(client, app, query, {"n": 3}, world.tokens["prosecutor-1"])
+        fast, slow = await both_ways(client, app, query, variables, world.tokens["prosecutor-1"])
         assert fast == slow and "errors" not in fast, fast
 
 
 @pytest.mark.parametrize("query", [
     "{ __typename referrals { totalCount } }",
+    "{ referrals { totalCount } referralsNear(geometry: {type: \"Point\", coordinates: [1, 2]}, meters: 5) { distanceMeters } }",
     "{ a: referrals { totalCount } b: referrals { totalCount } }",
     "query($s: Boolean!) { referrals { totalCount @include(if: $s) } }",
     "{ referrals { edges { node { ... on Areal { areaMu } } } } }",
@@ -250,3 +256,31 @@ async def test_the_plan_is_made_once_per_document(app, client, world, listed, mo
     for _ in range(3):
         assert "errors" not in await post(client, query + " ", {"n": 2}, world.tokens["admin"])
     assert len(made) == 1
+
+
+NEAR = """query($g: GeoJSON!, $m: Float!, $crs: CoordinateSystem) {
+  referralsNear(geometry: $g, meters: $m, crs: $crs) %s }"""
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(selection=selections("NearbyReferral"), role=st.sampled_from(ROLES),
+       lon=st.sampled_from([113.2, 113.7, 113.45, 200.0]), meters=st.sampled_from([1.0, 30_000.0, 60_000.0, -5.0, 1e9]),
+       crs=st.sampled_from([None, "WGS84", "GCJ02"]))
+async def test_generated_near_requests_get_strawberrys_answer(client, app, world, listed, selection, role, lon,
+                                                              meters, crs):
+    query = NEAR % selection
+    assert app.state.planned_queries.prepare(query, None) is not None, query
+    variables = {"g": point(lon, 34.5), "m": meters} | ({"crs": crs} if crs else {})
+    fast, slow = await both_ways(client, app, query, variables, world.tokens[role])
+    assert fast == slow, query
+
+
+async def test_near_with_every_supported_field_is_one_statement(client, app, world, resources, listed):
+    query = NEAR % ("{ distanceMeters __typename referral %s }" % EVERY_REFERRAL_FIELD)
+    with count_statements(resources.engine) as statements:
+        fast = await post(client, query, {"g": point(113.2, 34.5), "m": 50_000}, world.tokens["prosecutor-city"])
+    assert len(statements) == 2, (statements, fast)
+    assert len(fast["data"]["referralsNear"]) == 6
+    fast, slow = await both_ways(client, app, query, {"g": point(113.2, 34.5), "m": 50_000}, world.tokens["liaison-a"])
+    assert fast == slow and len(fast["data"]["referralsNear"]) == 2
