@@ -52,6 +52,8 @@ from referral.planner import plan_referrals, plan_referrals_near
 
 
 class Plan(Protocol):
+    arguments: frozenset[str]  # the root field's arguments (Python names) the plan takes
+
     async def answer(self, context: Any, **arguments: Any) -> str:
         """The root field's value as JSON text, for its arguments as strawberry converts them."""
 
@@ -180,8 +182,10 @@ class PlannedQueries:
         except GraphQLError:
             return None
         strawberry_field = planned.definition.extensions["strawberry-definition"]
-        return convert_arguments(values, strawberry_field.arguments,
-                                 scalar_registry=self.schema.schema_converter.scalar_registry, config=self.schema.config)
+        arguments = convert_arguments(values, strawberry_field.arguments,
+                                      scalar_registry=self.schema.schema_converter.scalar_registry,
+                                      config=self.schema.config)
+        return arguments if arguments.keys() <= planned.plan.arguments else None
 
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import (
     ARRAY,
@@ -156,6 +157,9 @@ class ReferralsPlan:
     """The connection's JSON as SQL over `page`, `counted`, `visible_agency` and `visible_evidence`
     (compiled once), and which of those the request must define."""
 
+    # The resolver's arguments it takes: an argument added to the field later sends the
+    # operation to strawberry until the plan takes it too.
+    arguments: ClassVar[frozenset[str]] = frozenset({"filter", "first", "after"})
     sql: TextualSelect
     counted: bool
     # The columns the SQL reads of each relation (none: the relation is not read).
@@ -210,6 +214,7 @@ def _visible(principal: Principal, agency_columns: tuple[Column, ...], evidence_
 class NearbyPlan:
     """`referralsNear` as SQL over `nearby`, `visible_agency` and `visible_evidence`."""
 
+    arguments: ClassVar[frozenset[str]] = frozenset({"geometry", "meters", "crs"})
     sql: TextualSelect
     nearby_columns: tuple[Column, ...]
     agency_columns: tuple[Column, ...]

@@ -5,13 +5,14 @@ in one statement besides the principal's; and any field it does not know goes to
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from referral.planner import SUPPORTED
+from referral.planner import SUPPORTED, ReferralsPlan
 from tests.conftest import count_statements, graphql, graphql_upload
 
 SUBMIT = """mutation($input: SubmitReferralInput!, $evidence: [EvidenceInput!]) {
@@ -284,3 +285,28 @@ async def test_near_with_every_supported_field_is_one_statement(client, app, wor
     assert len(fast["data"]["referralsNear"]) == 6
     fast, slow = await both_ways(client, app, query, {"g": point(113.2, 34.5), "m": 50_000}, world.tokens["liaison-a"])
     assert fast == slow and len(fast["data"]["referralsNear"]) == 2
+
+
+
+async def test_the_alias_limit_holds_on_the_planned_path(client, app, world, listed):
+    """31 aliases (the limit is 30): refused as strawberry refuses them (the supported fields
+    nest less deep than the depth limit)."""
+    query = LIST % ("{ edges { node { %s } } }" % " ".join(f"a{index}: id" for index in range(31)))
+    assert app.state.planned_queries.prepare(query, None) is None
+    fast, slow = await both_ways(client, app, query, {}, world.tokens["admin"])
+    assert fast == slow
+    assert [error["extensions"]["code"] for error in fast["errors"]] == ["VALIDATION"], fast
+    within = LIST % ("{ edges { node { %s } } }" % " ".join(f"a{index}: id" for index in range(30)))
+    assert app.state.planned_queries.prepare(within, None) is not None
+
+
+async def test_an_argument_the_plan_does_not_take_goes_to_strawberry(app, monkeypatch):
+    """As an argument added to `referrals` later would: the plan answers only what it knows."""
+    planned = app.state.planned_queries
+    body = json.dumps({"query": LIST % "{ totalCount }", "variables": {"a": "YWJj"}}).encode()
+    assert planned.requested(body) is not None
+    monkeypatch.setattr(ReferralsPlan, "arguments", frozenset({"filter", "first"}))
+    assert planned.requested(body) is None
+    # Arguments with a default are always there: a new one with a default sends every request on.
+    without_after = json.dumps({"query": "{ referrals(first: 2) { totalCount } }"}).encode()
+    assert planned.requested(without_after) is None
