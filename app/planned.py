@@ -174,19 +174,21 @@ class PlannedQueries:
     def _arguments(self, planned: PlannedOperation, variables: dict) -> dict | None:
         """The root field's arguments as its strawberry resolver would receive them, or None when
         the variables or arguments do not coerce (strawberry then reports why)."""
-        coerced = get_variable_values(self.schema._schema, planned.operation.variable_definitions or (), variables)
-        if isinstance(coerced, list):
-            return None
+        # Whatever fails here (a scalar's parser included) fails the same way in strawberry,
+        # which reports it as it always does: the planned path never answers it.
         try:
+            coerced = get_variable_values(self.schema._schema, planned.operation.variable_definitions or (),
+                                          variables)
+            if isinstance(coerced, list):
+                return None
             values = get_argument_values(planned.definition, planned.field_node, coerced)
-        except GraphQLError:
+            strawberry_field = planned.definition.extensions["strawberry-definition"]
+            arguments = convert_arguments(values, strawberry_field.arguments,
+                                          scalar_registry=self.schema.schema_converter.scalar_registry,
+                                          config=self.schema.config)
+        except Exception:
             return None
-        strawberry_field = planned.definition.extensions["strawberry-definition"]
-        arguments = convert_arguments(values, strawberry_field.arguments,
-                                      scalar_registry=self.schema.schema_converter.scalar_registry,
-                                      config=self.schema.config)
         return arguments if arguments.keys() <= planned.plan.arguments else None
-
 
 
 def planned_queries(router: PlatformRouter, api: ApiSettings) -> PlannedQueries:
