@@ -310,3 +310,30 @@ async def test_an_argument_the_plan_does_not_take_goes_to_strawberry(app, monkey
     # Arguments with a default are always there: a new one with a default sends every request on.
     without_after = json.dumps({"query": "{ referrals(first: 2) { totalCount } }"}).encode()
     assert planned.requested(without_after) is None
+
+
+@pytest.mark.parametrize("fault", ["frozen", "restarting"])
+async def test_a_database_outage_is_database_unavailable_on_both_paths(settings, world, listed, fault):
+    from tests.app.test_database_faults import quick
+    from tests.faults import app_behind_proxies
+
+    query = {"query": LIST % "{ totalCount edges { node { id agency { name } } } }", "variables": {"n": 5}}
+    answers = []
+    for planned in (True, False):
+        switched = quick(settings).model_copy(update={"api": settings.api.model_copy(
+            update={"planned_queries": planned})})
+        async with app_behind_proxies(switched) as (client, proxy, _):
+            headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
+            healthy = (await client.post("/graphql", json=query, headers=headers)).json()
+            assert healthy["data"]["referrals"]["totalCount"] == 6
+            if fault == "frozen":
+                proxy.frozen = True
+            else:
+                proxy.refusing = True
+                proxy.drop_connections()
+            response = await client.post("/graphql", json=query, headers=headers)
+            assert response.headers["x-request-id"]
+            answers.append(response.json())
+    assert answers[0] == answers[1]
+    assert answers[0]["data"] == {"referrals": None}
+    assert [error["extensions"]["code"] for error in answers[0]["errors"]] == ["DATABASE_UNAVAILABLE"]
