@@ -62,29 +62,36 @@ class RequestTransaction(SchemaExtension):
         result = self.execution_context.result
         if result is not None and not result.errors:
             await _finish_multipart_body(context, result)
-        if session is None:
-            return
-        if result is None or result.errors:
-            await unit_of_work.rollback(session)
-            return
-        try:
-            await unit_of_work.commit(session)
-        except Exception as error:
-            # The commit failed, or its answer never came back (then it may well have happened:
-            # the undo steps only ever touch what a commit would have settled, so they are safe
-            # either way, and a retry with the same idempotency key finds out).
-            await unit_of_work.rollback(session)
-            request_id = getattr(context, "request_id", None)
+        failure = await end_transaction(context, succeeded=result is not None and not result.errors)
+        if failure is not None:
             result.data = None
-            if database_unreachable(error):
-                logger.warning("commit in doubt (request %s): %r", request_id, error)
-                result.errors = [GraphQLError(DatabaseUnavailable.default_message,
-                                              extensions={**DatabaseUnavailable().as_extensions(),
-                                                          "requestId": request_id})]
-                return
-            logger.error("commit failed (request %s)", request_id, exc_info=error)
-            result.errors = [GraphQLError(INTERNAL_MESSAGE,
-                                          extensions={"code": "INTERNAL", "requestId": request_id})]
+            result.errors = [failure]
+
+
+async def end_transaction(context, *, succeeded: bool) -> GraphQLError | None:
+    """Commit the request's work if it succeeded, else roll it back; the error to answer with
+    instead of the result if the commit failed (shared with the planned path, app.planned)."""
+    session = getattr(context, "session", None)
+    if session is None:
+        return None
+    if not succeeded:
+        await unit_of_work.rollback(session)
+        return None
+    try:
+        await unit_of_work.commit(session)
+    except Exception as error:
+        # The commit failed, or its answer never came back (then it may well have happened:
+        # the undo steps only ever touch what a commit would have settled, so they are safe
+        # either way, and a retry with the same idempotency key finds out).
+        await unit_of_work.rollback(session)
+        request_id = getattr(context, "request_id", None)
+        if database_unreachable(error):
+            logger.warning("commit in doubt (request %s): %r", request_id, error)
+            return GraphQLError(DatabaseUnavailable.default_message,
+                                extensions={**DatabaseUnavailable().as_extensions(), "requestId": request_id})
+        logger.error("commit failed (request %s)", request_id, exc_info=error)
+        return GraphQLError(INTERNAL_MESSAGE, extensions={"code": "INTERNAL", "requestId": request_id})
+    return None
 
 
 async def _finish_multipart_body(context, result) -> None:

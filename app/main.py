@@ -17,6 +17,7 @@ from app.graphiql import assets_router as graphiql_assets_router
 from app.graphql import INTERNAL_MESSAGE, PlatformRouter, build_schema
 from app.http import error_response
 from app.http import router as http_router
+from app.planned import PlannedGraphQL, planned_queries
 from app.settings import ApiSettings, Settings, get_settings
 from core.db import database_unreachable, make_engine, make_session_factory
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
@@ -206,12 +207,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     graphql = PlatformRouter(schema, context_getter=get_context, multipart_uploads_enabled=True,
                             graphql_ide=None if settings.is_production else "graphiql",
                             allow_queries_via_get=False)
+    app.state.planned_queries = planned_queries(graphql, settings.api)
     app.include_router(graphql, prefix="/graphql")
     if not settings.is_production:
         app.include_router(graphiql_assets_router)
     app.include_router(http_router)
     app.include_router(tile_router)
     app.include_router(deadlines_router)
+    app.add_middleware(PlannedGraphQL)
     app.add_middleware(GraphQLShapedTransportErrors)
     app.add_middleware(RequestGuard, api_settings=settings.api)
     app.add_exception_handler(Exception, unexpected_error)

@@ -122,6 +122,9 @@ class ApiSettings(BaseSettings):
     max_tokens: int = 2000
     max_page_size: int = 100
     default_page_size: int = 20
+    # Answer the queries a planner takes with one SQL statement (app.planned); off, strawberry
+    # answers every query (the same answers, slower).
+    planned_queries: bool = True
 
 
 class Settings(BaseSettings):

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, literal_column, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import ValidationFailed
+from core.planning import iso_datetime, sql_string
 
 if TYPE_CHECKING:  # core depends on nothing above it; settings are app's
     from app.settings import ApiSettings
@@ -70,6 +71,14 @@ def _invalid_cursor() -> ValidationFailed:
     return ValidationFailed("游标无效 / invalid cursor", field="after")
 
 
+def cursor_sql(at_column, id_column) -> ColumnElement[str]:
+    """`encode_cursor` in SQL, for statements that build their JSON themselves (core.planning):
+    PostgreSQL's base64 breaks lines every 76 characters and uses + and /, hence the translate."""
+    text = iso_datetime(at_column).concat(sql_string("|")).concat(cast(id_column, Text))
+    encoded = func.encode(func.convert_to(text, sql_string("UTF8")), sql_string("base64"))
+    return func.translate(encoded, sql_string("+/").concat(func.chr(literal_column("10"))), sql_string("-_"))
+
+
 def _cursor_text(value: object) -> str:
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     if "|" in text:  # no key value of ours holds one; a separator inside would shift the parts
@@ -117,9 +126,10 @@ def cursor_values(parts: tuple[str, ...], order: SortOrder) -> tuple[object, ...
         raise _invalid_cursor() from error
 
 
-def _after(columns: tuple, values: tuple[object, ...], ascending: bool):
-    """Rows after the cursor in the order: (a, b, c) > (x, y, z) spelt out column by column
+def after_condition(after: tuple[str, ...], order: SortOrder) -> ColumnElement[bool]:
+    """The rows after a cursor's in `order`: (a, b, c) > (x, y, z) spelt out column by column
     (the form the (timestamp, id) list indexes have always been used with)."""
+    columns, values, ascending = order.columns, cursor_values(after, order), order.ascending
     conditions = []
     for index, column in enumerate(columns):
         beyond = column > values[index] if ascending else column < values[index]
@@ -151,7 +161,7 @@ async def paginate(session: AsyncSession, query: Select, *, request: PageRequest
     if request.with_total_count:
         page_query = page_query.add_columns(count_query.correlate(None).scalar_subquery())
     if request.after is not None:
-        page_query = page_query.where(_after(order.columns, cursor_values(request.after, order), order.ascending))
+        page_query = page_query.where(after_condition(request.after, order))
     rows = (await session.execute(page_query)).all()
 
     total = None

@@ -215,12 +215,13 @@ async def digest_file(incoming: IncomingFile, *, max_bytes: int, field: str) -> 
     return filename, reader.sha256.hexdigest()
 
 
-def _evidence_visible_to(principal: Principal):
+def evidence_visible_to(principal: Principal):
+    """The condition on `Evidence` of what the principal may see (lists of other packages use it)."""
     return visible_to(principal, agency_column=Evidence.agency_id, jurisdiction_column=Evidence.jurisdiction_id)
 
 
 def _visible_evidence(principal: Principal):
-    return select(Evidence).where(_evidence_visible_to(principal))
+    return select(Evidence).where(evidence_visible_to(principal))
 
 
 async def list_evidence(session: AsyncSession, *, principal: Principal,
@@ -229,7 +230,7 @@ async def list_evidence(session: AsyncSession, *, principal: Principal,
     the evidence table's columns (a list page reads dozens; ORM instances would cost more than
     the query)."""
     rows = await session.execute(select(*Evidence.__table__.c)
-                                 .where(_evidence_visible_to(principal), Evidence.referral_id.in_(referral_ids))
+                                 .where(evidence_visible_to(principal), Evidence.referral_id.in_(referral_ids))
                                  .order_by(Evidence.uploaded_at, Evidence.id))
     return grouped(rows, referral_ids, key=lambda row: row.referral_id)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from geoalchemy2.shape import from_shape, to_shape
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Bundle
@@ -281,6 +281,31 @@ async def get_referral(session: AsyncSession, *, principal: Principal, referral_
     return referral
 
 
+def listed_referrals(principal: Principal, filters: ReferralFilter,
+                     protection: IdentityProtection | None = None) -> list[ColumnElement[bool]]:
+    """The conditions on `Referral` of a list: the principal's scope and the filters, checked (a
+    bad filter value raises here). Shared by `list_referrals` and the planned query
+    (referral.planner), so both list exactly the same rows."""
+    conditions = [visible_to(principal, agency_column=Referral.agency_id,
+                             jurisdiction_column=Referral.jurisdiction_id)]
+    if filters.statuses:
+        conditions.append(Referral.status.in_(filters.statuses))
+    if filters.domain_codes:
+        conditions.append(Referral.domain_code.in_(filters.domain_codes))
+    conditions += owner_filters(agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id,
+                                agency_id=filters.agency_id, jurisdiction_code=filters.jurisdiction_code)
+    if check_date(filters.submitted_from, "submittedFrom"):
+        conditions.append(Referral.submitted_at >= start_of_day(filters.submitted_from))
+    if check_date(filters.submitted_to, "submittedTo"):
+        conditions.append(Referral.submitted_at < end_of_day(filters.submitted_to))
+    conditions += spatial_conditions(Referral.geometry, filters.spatial)
+    if filters.party is not None and (party := _party_condition(filters.party, protection)) is not None:
+        conditions.append(party)
+    if filters.overlaps_layer:
+        conditions.append(overlaps_layer_condition(filters.overlaps_layer))
+    return conditions
+
+
 async def list_referrals(session: AsyncSession, *, principal: Principal, filters: ReferralFilter,
                          page: PageRequest, with_agency: bool = False, with_facts: bool = True,
                          protection: IdentityProtection | None = None,
@@ -294,25 +319,7 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
     `with_facts` the long `facts` text stays in the database (the rows have no `facts`). A search
     by party needs `protection` (its identity number is compared by blind index)."""
     columns = [column for column in Referral.__table__.c if with_facts or column.key != "facts"]
-    query = select(Bundle("referral", *columns)).where(
-        visible_to(principal, agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id))
-    if filters.statuses:
-        query = query.where(Referral.status.in_(filters.statuses))
-    if filters.domain_codes:
-        query = query.where(Referral.domain_code.in_(filters.domain_codes))
-    for condition in owner_filters(agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id,
-                                   agency_id=filters.agency_id, jurisdiction_code=filters.jurisdiction_code):
-        query = query.where(condition)
-    if check_date(filters.submitted_from, "submittedFrom"):
-        query = query.where(Referral.submitted_at >= start_of_day(filters.submitted_from))
-    if check_date(filters.submitted_to, "submittedTo"):
-        query = query.where(Referral.submitted_at < end_of_day(filters.submitted_to))
-    for condition in spatial_conditions(Referral.geometry, filters.spatial):
-        query = query.where(condition)
-    if filters.party is not None and (party := _party_condition(filters.party, protection)) is not None:
-        query = query.where(party)
-    if filters.overlaps_layer:
-        query = query.where(overlaps_layer_condition(filters.overlaps_layer))
+    query = select(Bundle("referral", *columns)).where(*listed_referrals(principal, filters, protection))
     filtered = query
     if with_agency:
         # The same rule as agencies.service.agencies_by_id: an agency the principal may not see
@@ -331,14 +338,22 @@ async def list_referrals(session: AsyncSession, *, principal: Principal, filters
 MAX_NEAR_RESULTS = 50
 
 
+def near_search(principal: Principal, *, geometry: object, meters: float,
+                crs: CoordinateSystem = CoordinateSystem.WGS84) -> tuple[list[ColumnElement[bool]], ColumnElement]:
+    """The conditions (scope and reach) and the distance of a search by distance, checked.
+    Shared by `referrals_near` and the planned query (referral.planner)."""
+    distance = distance_meters(Referral.geometry, geometry, crs)
+    scope = visible_to(principal, agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id)
+    reach = within_meters(Referral.geometry, Near(point=geometry, meters=meters), crs, field="geometry")
+    return [scope, reach], distance
+
+
 async def referrals_near(session: AsyncSession, *, principal: Principal, geometry: object, meters: float,
                          crs: CoordinateSystem = CoordinateSystem.WGS84) -> list[tuple[Referral, float]]:
     """Referrals the caller may see within `meters` of `geometry`, nearest first: possible
     duplicates to check before submitting or registering a clue."""
-    distance = distance_meters(Referral.geometry, geometry, crs)
-    query = (_scoped(principal).add_columns(distance)
-             .where(within_meters(Referral.geometry, Near(point=geometry, meters=meters), crs,
-                                  field="geometry"))
+    conditions, distance = near_search(principal, geometry=geometry, meters=meters, crs=crs)
+    query = (select(Referral, distance).where(*conditions)
              .order_by(distance, Referral.id).limit(MAX_NEAR_RESULTS))
     return [(row, float(meters_away)) for row, meters_away in (await session.execute(query)).all()]
 

@@ -54,7 +54,14 @@ async def several(client, world):
         assert "errors" not in body, body
 
 
-async def test_a_page_with_agency_evidence_and_count_takes_three_statements(client, world, resources, several):
+@pytest.fixture
+def strawberry_only(app, monkeypatch):
+    """The path of the queries the planner leaves to strawberry (the planned one: test_planned_list)."""
+    monkeypatch.setattr(app.state.planned_queries, "enabled", False)
+
+
+async def test_a_page_with_agency_evidence_and_count_takes_three_statements(client, world, resources, several,
+                                                                            strawberry_only):
     with recorded_statements(resources) as statements:
         body = await graphql(client, PAGE, {"first": 50}, world.tokens["prosecutor-1"])
     assert "errors" not in body, body
@@ -201,7 +208,7 @@ def count_subquery(statement: str) -> str:
     raise AssertionError(statement)
 
 
-async def test_the_count_does_not_pay_for_the_agency_join(client, world, resources, several):
+async def test_the_count_does_not_pay_for_the_agency_join(client, world, resources, several, strawberry_only):
     # Counting a prosecutor's whole scope joined to agency took ten times the plain count at 1M rows.
     with recorded_statements(resources) as statements:
         body = await graphql(client, PAGE, {"first": 50}, world.tokens["prosecutor-1"])
