@@ -32,15 +32,17 @@ from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from deadlines.api import DeadlineMutation, DeadlineQuery
 from geo.types import SCALARS
+from notifications.api import NotificationMutation, NotificationQuery
 from recommendations.api import RecommendationMutation, RecommendationQuery
 from referral.api import ReferralMutation, ReferralQuery
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
-Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery))
+Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery,
+                              NotificationQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, RecommendationMutation,
-                                    DeadlineMutation))
+                                    DeadlineMutation, NotificationMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

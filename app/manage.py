@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar`."""
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|worker`."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
-                                         "import-layer", "load-calendar"})
+                                         "import-layer", "load-calendar", "worker"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         "load-calendar", help="copy working-calendar years from chinese-calendar: the years given (replacing "
                               "them, and recomputing the open deadlines they affect), else those the table lacks")
     calendar.add_argument("--year", type=int, action="append", dest="years", metavar="YEAR")
+    commands.add_parser("worker", help="the job worker: deadline reminders and escalation, webhook deliveries "
+                                       "(procrastinate; run as many as you like)")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
     from agencies.models import AgencyKind
@@ -250,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         loaded = asyncio.run(load_demo(settings))
         logger.info("demo data %s", "loaded" if loaded else "already present")
+    if args.command == "worker":
+        from worker.jobs import run_worker
+
+        asyncio.run(run_worker(settings.db))
+        return 0
     if args.command == "sweep":
         return run_janitor(settings, timedelta(minutes=args.grace_minutes), args.every)
     if args.command == "sweep-orphans":

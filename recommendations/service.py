@@ -32,6 +32,7 @@ from core.state_machine import apply_transition, record_creation
 from core.text import clean_text
 from deadlines.models import Deadline
 from deadlines.service import open_deadline
+from notifications import events as notification_events
 from recommendations.flows import RECOMMENDATION_MACHINE, RecommendationAction, RecommendationStatus
 from recommendations.models import Recommendation, RecommendationStatusChange
 
@@ -162,6 +163,7 @@ async def record_served(session: AsyncSession, *, principal: Principal, recommen
     await open_deadline(session, rule=reply_rule(recommendation), start_on=served_on, subject_kind=SUBJECT_KIND,
                         subject_id=recommendation.id, agency_id=recommendation.agency_id,
                         jurisdiction_id=recommendation.jurisdiction_id, principal=principal)
+    await notification_events.recommendation_served(session, recommendation)
     await session.flush()
     return recommendation
 
