@@ -160,7 +160,8 @@ async def send_due_reminders(session_factory: async_sessionmaker[AsyncSession], 
     rules = escalation()
     async with session_factory() as session:
         deadlines = list(await session.scalars(select(Deadline).where(
-            Deadline.met_on.is_(None), Deadline.cancelled_on.is_(None), Deadline.start_on < today)))
+            Deadline.met_on.is_(None), Deadline.cancelled_on.is_(None), Deadline.start_on < today)
+            .order_by(Deadline.due_on, Deadline.id)))
         if not deadlines:
             return 0
         sent_before = {(row.deadline_id, row.step) for row in await session.execute(
