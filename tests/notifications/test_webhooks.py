@@ -8,15 +8,13 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
 
 from notifications.webhooks import WebhookSettings, deliver_due
 from tests.conftest import error_codes, graphql
+from tests.notifications.receiver import Receiver, running_receiver
 from tests.recommendations.steps import ok
 from tests.referral.test_return_and_decline import REGISTER, submitted
 
@@ -28,53 +26,10 @@ DELIVERIES = """query($agencyId: ID) { webhookDeliveries(agencyId: $agencyId, fi
   id webhookId event status attempts lastStatusCode lastError deliveredAt nextAttemptAt payload } } } }"""
 
 
-@dataclass
-class Receiver:
-    base: str
-    requests: list[dict] = field(default_factory=list)
-    failures_left: dict[str, int] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    """POST /ok answers 200; /flaky answers 503 once, then 200; /hang never answers."""
-    port = _free_port()
-    state = Receiver(base=f"http://127.0.0.1:{port}", failures_left={"/flaky": 1})
-
-    async def app(scope, receive, send):
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        state.requests.append({"path": scope["path"], "body": body,
-                               "headers": {key.decode(): value.decode() for key, value in scope["headers"]}})
-        if scope["path"] == "/hang":
-            await asyncio.sleep(60)
-        status = 200
-        if state.failures_left.get(scope["path"], 0) > 0:
-            state.failures_left[scope["path"]] -= 1
-            status = 503
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
-        await send({"type": "http.response.body", "body": b""})
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                           timeout_graceful_shutdown=1))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with running_receiver() as state:
         yield state
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 FAST = WebhookSettings(connect_timeout_seconds=1, read_timeout_seconds=0.5, first_retry_seconds=0.3, max_attempts=3)
