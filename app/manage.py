@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app.settings import Settings, get_settings
+from app.settings import DEMO_DB_PASSWORD, Settings, get_settings
 from core import unit_of_work
 from core.db import make_engine, make_session_factory
 from evidence.storage import EvidenceStore
@@ -184,7 +184,7 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
-                                         "import-layer", "load-calendar", "worker"})
+                                         "import-layer", "load-calendar"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
         export_schema()
         return 0
     settings = get_settings()
+    if args.command == "worker":  # given the database only: no store user, token or data key
+        if settings.is_production and DEMO_DB_PASSWORD in settings.db.url:
+            raise RuntimeError("refusing to start in production: PIL_DB_URL carries the demo database password")
+        from worker.jobs import run_worker
+
+        asyncio.run(run_worker(settings.db))
+        return 0
     # The store-and-database commands (the janitor's among them) run without the app's token and
     # data keys, which they have no use for.
     settings.check_production(serving=args.command not in STORE_AND_DATABASE_COMMANDS)
@@ -252,11 +259,6 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         loaded = asyncio.run(load_demo(settings))
         logger.info("demo data %s", "loaded" if loaded else "already present")
-    if args.command == "worker":
-        from worker.jobs import run_worker
-
-        asyncio.run(run_worker(settings.db))
-        return 0
     if args.command == "sweep":
         return run_janitor(settings, timedelta(minutes=args.grace_minutes), args.every)
     if args.command == "sweep-orphans":
