@@ -54,7 +54,11 @@ def psycopg_conninfo(db: DatabaseSettings) -> dict:
                f"-c idle_in_transaction_session_timeout={db.idle_in_transaction_timeout_ms}")
     return {"host": url.host, "port": url.port or 5432, "dbname": url.database, "user": url.username,
             "password": url.password, "connect_timeout": max(1, round(db.connect_timeout_seconds)),
-            "options": options}
+            # psycopg has no client-side statement timeout (asyncpg's command_timeout): the kernel
+            # gives up on a peer that stops acknowledging within it, and keepalives find a silent
+            # drop of the (long idle) LISTEN connection.
+            "tcp_user_timeout": round(db.command_timeout_seconds * 1000), "keepalives": 1,
+            "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3, "options": options}
 
 
 def make_connector(db: DatabaseSettings) -> procrastinate.PsycopgConnector:
