@@ -33,15 +33,18 @@ from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, Validation
 from deadlines.api import DeadlineMutation, DeadlineQuery
 from geo.api import GeoMutation, GeoQuery
 from geo.types import SCALARS
+from notifications.api import NotificationMutation, NotificationQuery
 from recommendations.api import RecommendationMutation, RecommendationQuery
 from referral.api import ReferralMutation, ReferralQuery
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
-Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery))
+# Each domain's root fields, in the order the schema lists them.
+Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery,
+                              NotificationQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, RecommendationMutation,
-                                    DeadlineMutation, GeoMutation))
+                                    DeadlineMutation, GeoMutation, NotificationMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

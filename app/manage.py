@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar`."""
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|worker`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app.settings import Settings, get_settings
+from app.settings import DEMO_DB_PASSWORD, Settings, get_settings
 from core import unit_of_work
 from core.db import make_engine, make_session_factory
 from evidence.storage import EvidenceStore
@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         "load-calendar", help="copy working-calendar years from chinese-calendar: the years given (replacing "
                               "them, and recomputing the open deadlines they affect), else those the table lacks")
     calendar.add_argument("--year", type=int, action="append", dest="years", metavar="YEAR")
+    commands.add_parser("worker", help="the job worker: deadline reminders and escalation, webhook deliveries "
+                                       "(procrastinate; run as many as you like)")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
     admin.add_argument("--username", required=True)
     from agencies.models import AgencyKind
@@ -232,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
         export_schema()
         return 0
     settings = get_settings()
+    if args.command == "worker":  # given the database only: no store user, token or data key
+        if settings.is_production and DEMO_DB_PASSWORD in settings.db.url:
+            raise RuntimeError("refusing to start in production: PIL_DB_URL carries the demo database password")
+        from worker.jobs import run_worker
+
+        asyncio.run(run_worker(settings.db))
+        return 0
     # The store-and-database commands (the janitor's among them) run without the app's token and
     # data keys, which they have no use for.
     settings.check_production(serving=args.command not in STORE_AND_DATABASE_COMMANDS)

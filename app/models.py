@@ -7,6 +7,7 @@ from core.db import Base
 from deadlines import models as deadlines_models  # noqa: F401
 from evidence import models as evidence_models  # noqa: F401
 from geo import models as geo_models  # noqa: F401
+from notifications import models as notifications_models  # noqa: F401
 from recommendations import models as recommendations_models  # noqa: F401
 from referral import models as referral_models  # noqa: F401
 

@@ -1,8 +1,9 @@
 """`python -m devstack run` and `python -m devstack services --var DIR`.
 
 run       PostGIS + SeaweedFS with persistent data under ./var, then `python -m app.manage
-          prepare` (migrations, bucket, demo data) and uvicorn on 127.0.0.1 with one worker
-          process per CPU (PIL_WEB_WORKERS sets another number).
+          prepare` (migrations, bucket, demo data), the janitor, the job worker (`app.manage
+          worker`: reminders, webhooks) and uvicorn on 127.0.0.1 with one web worker process per
+          CPU (PIL_WEB_WORKERS sets another number).
 services  both services on free ports (fast, fsync off), prints `export PIL_...=...` lines and
           waits: for running the app or tools by hand against them.
 
@@ -143,6 +144,7 @@ def run() -> int:
     s3 = SeaweedS3(var / "seaweedfs", s3_port, DEMO_S3_ACCESS_KEY, DEMO_S3_SECRET_KEY)
     app: subprocess.Popen[bytes] | None = None
     janitor: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
@@ -166,6 +168,7 @@ def run() -> int:
         # The janitor: in production a service of its own with store credentials the app lacks;
         # here the one SeaweedFS identity serves both.
         janitor = _start_child([sys.executable, "-m", "app.manage", "sweep", "--every", "300"], env)
+        worker = _start_child([sys.executable, "-m", "app.manage", "worker"], env)  # reminders, webhooks
         app = _start_child(
             [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
              "--host", LOOPBACK, "--port", str(http_port), "--workers", str(workers)],
@@ -195,6 +198,7 @@ def run() -> int:
         try:
             _stop_child(app)
             _stop_child(janitor)
+            _stop_child(worker)
         finally:
             try:
                 s3.stop()

@@ -44,6 +44,7 @@ from evidence.service import (
 )
 from evidence.storage import EvidenceStore
 from geo.geometry import CoordinateSystem, parse_geometry
+from notifications import events as notification_events
 from recommendations.flows import RECOMMENDATION_MACHINE, RecommendationAction
 from recommendations.models import (
     Recommendation,
@@ -321,6 +322,7 @@ async def record_check(session: AsyncSession, *, principal: Principal, store: Ev
     await session.flush()
     session.add_all(evidence)
     await settle_uploads(session, keys)
+    await notification_events.rectification_checked(session, recommendation, check)
     await session.flush()
     return check
 

@@ -33,6 +33,7 @@ from core.state_machine import apply_transition, record_creation
 from core.text import clean_text
 from deadlines.models import Deadline
 from deadlines.service import open_deadline
+from notifications import events as notification_events
 from parties.models import matching_party
 from parties.protection import IdentityProtection
 from parties.service import PartySearch, search_terms
@@ -187,6 +188,7 @@ async def record_served(session: AsyncSession, *, principal: Principal, recommen
     await open_deadline(session, rule=reply_rule(recommendation), start_on=served_on, subject_kind=SUBJECT_KIND,
                         subject_id=recommendation.id, agency_id=recommendation.agency_id,
                         jurisdiction_id=recommendation.jurisdiction_id, principal=principal)
+    await notification_events.recommendation_served(session, recommendation)
     await session.flush()
     return recommendation
 

@@ -46,6 +46,7 @@ from geo.filters import Near, SpatialFilter, distance_meters, spatial_conditions
 from geo.geometry import CoordinateSystem, parse_geometry
 from geo.overlaps import overlaps_layer_condition
 from geo.placement import place_referral, record_referral_geography, relocate_referral
+from notifications import events as notification_events
 from parties.protection import IdentityProtection
 from parties.service import (
     PartyData,
@@ -233,6 +234,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
                     action=ReferralAction.SUBMIT)
     await open_deadline(session, rule=REFERRAL_ACKNOWLEDGEMENT, start_on=clock.today(), subject_kind=DEADLINE_SUBJECT,
                         subject_id=referral.id, agency_id=referral.agency_id, jurisdiction_id=referral.jurisdiction_id)
+    await notification_events.referral_submitted(session, referral)
     await settle_uploads(session, keys)
     await session.flush()
     return referral
@@ -372,6 +374,7 @@ async def change_status(session: AsyncSession, *, principal: Principal, referral
     # A referral returned after registration and registered again keeps its first number.
     if action is ReferralAction.REGISTER and referral.number is None:
         referral.number = await _registration_number(session, referral)
+    await notification_events.referral_status_changed(session, referral, action)
     await session.flush()
     return referral
 

@@ -55,6 +55,22 @@ def graphql(port: int, query: str, token: str | None = None) -> dict:
                       timeout=30).json()
 
 
+def worker_running(pg_port: int, timeout: float = 30) -> bool:
+    """A procrastinate worker has registered itself (it does on start, with a heartbeat)."""
+    import psycopg
+
+    from app.settings import DEMO_DB_PASSWORD
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(host="127.0.0.1", port=pg_port, dbname="pil", user="postgres",
+                             password=DEMO_DB_PASSWORD) as connection:
+            if connection.execute("SELECT count(*) FROM procrastinate.procrastinate_workers").fetchone()[0]:
+                return True
+        time.sleep(0.5)
+    return False
+
+
 def test_run_serves_the_demo_and_stops_cleanly_and_keeps_its_data(tmp_path):
     tmp_path.chmod(0o755)  # PostgreSQL runs as the postgres user when the tests run as root
     ports = {"PG": free_port(), "S3": free_port(), "HTTP": free_port()}
@@ -69,6 +85,7 @@ def test_run_serves_the_demo_and_stops_cleanly_and_keeps_its_data(tmp_path):
         body = graphql(ports["HTTP"], "{ referrals { totalCount edges { node { title areaMu } } } }", token)
         mining = [edge["node"] for edge in body["data"]["referrals"]["edges"] if "页岩" in edge["node"]["title"]]
         assert mining and mining[0]["areaMu"] == pytest.approx(1578, abs=0.5)
+        assert worker_running(ports["PG"]), "the job worker did not start beside the app"
     finally:
         if process.poll() is None:
             stop(process)
