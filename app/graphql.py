@@ -31,16 +31,19 @@ from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from deadlines.api import DeadlineMutation, DeadlineQuery
+from evidence.api import EvidenceQuery
 from geo.types import SCALARS
 from recommendations.api import RecommendationMutation, RecommendationQuery
 from referral.api import ReferralMutation, ReferralQuery
+from referral.evidence_api import ReferralEvidenceMutation
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
-Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery))
+Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery,
+                              EvidenceQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, RecommendationMutation,
-                                    DeadlineMutation))
+                                    DeadlineMutation, ReferralEvidenceMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 
