@@ -92,8 +92,6 @@ def refine_text_type(media_type: str, head: bytes) -> str:
         return GEOJSON
     if media_type in ("text/xml", "application/xml", "text/plain") and b"<kml" in head[:4096]:
         return KML
-    if media_type == "text/plain" and b"," in head.split(b"\n", 1)[0]:
-        return CSV
     return media_type
 
 

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, created_at_column, string_enum, uuid_pk
@@ -77,6 +77,8 @@ class Evidence(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
+    # A client's key for a file it adds later (attachEvidence): a retry with it adds nothing new.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     uploaded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
     uploaded_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
     uploaded_at: Mapped[datetime] = created_at_column()
@@ -90,6 +92,7 @@ class Evidence(Base):
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
         CheckConstraint(ONE_OWNER, name="one_owner"),
+        UniqueConstraint("referral_id", "idempotency_key"),
         # An owner's files in the order they are shown, read straight from the index.
         Index("ix_evidence_referral_id_uploaded_at_id", "referral_id", "uploaded_at", "id"),
         Index("ix_evidence_reply_id_uploaded_at_id", "reply_id", "uploaded_at", "id"),

@@ -147,7 +147,7 @@ async def get_upload(session: AsyncSession, *, principal: Principal, upload_id: 
 async def uploaded_parts(store: EvidenceStore, upload: EvidenceUpload) -> list[UploadedPart]:
     if upload.status is not EvidenceUploadStatus.OPEN:
         return []
-    return await store.uploaded_parts(upload.object_key, upload.store_upload_id)
+    return await store.uploaded_parts(upload.object_key, upload.store_upload_id) or []
 
 
 def part_urls(store: EvidenceStore, upload: EvidenceUpload, numbers: list[int]) -> list[tuple[int, str]]:
@@ -182,20 +182,25 @@ async def confirm_upload(session: AsyncSession, *, principal: Principal, store: 
         raise InvalidTransition("上传已过期，请重新申请 / the upload has expired: request a new one",
                                 reason="UPLOAD_EXPIRED")
     await check_owner(upload.referral_id)
-    arrived = sorted(await store.uploaded_parts(upload.object_key, upload.store_upload_id),
-                     key=lambda part: part.number)
-    count = part_count(upload)
-    missing = missing_parts(upload, arrived)
-    if missing:
-        raise ValidationFailed(f"尚有 {len(missing)} 个分片未上传 / {len(missing)} parts are still to be sent",
-                               field="parts", reason="PARTS_MISSING", missingParts=missing[:100])
-    if any(part.number > count for part in arrived):
-        await _reject(session, upload, ValidationFailed(
-            "分片多于声明的大小 / more parts arrived than the declared size has", field="sizeBytes",
-            reason="SIZE_MISMATCH"))
-    # Nothing held while the object is completed and read back (it may be gigabytes).
-    await unit_of_work.checkpoint(session)
-    put = await store.complete_upload(upload.object_key, upload.store_upload_id, arrived)
+    arrived = await store.uploaded_parts(upload.object_key, upload.store_upload_id)
+    if arrived is None:
+        # Completed by an earlier confirmation whose transaction did not commit (its answer lost,
+        # the database gone): the version it made is verified now like any other.
+        await unit_of_work.checkpoint(session)
+        put = await _completed_version(store, upload)
+    else:
+        arrived.sort(key=lambda part: part.number)
+        missing = missing_parts(upload, arrived)
+        if missing:
+            raise ValidationFailed(f"尚有 {len(missing)} 个分片未上传 / {len(missing)} parts are still to be sent",
+                                   field="parts", reason="PARTS_MISSING", missingParts=missing[:100])
+        if any(part.number > part_count(upload) for part in arrived):
+            await _reject(session, upload, ValidationFailed(
+                "分片多于声明的大小 / more parts arrived than the declared size has", field="sizeBytes",
+                reason="SIZE_MISMATCH"))
+        # Nothing held while the object is completed and read back (it may be gigabytes).
+        await unit_of_work.checkpoint(session)
+        put = await store.complete_upload(upload.object_key, upload.store_upload_id, arrived)
     size, sha256, head = await store.digest(put.key, put.version_id, SNIFF_BYTES)
     upload = await get_upload(session, principal=principal, upload_id=upload_id, for_update=True)
     if upload.status is EvidenceUploadStatus.CONFIRMED:  # a concurrent confirmation finished first
@@ -225,6 +230,15 @@ async def confirm_upload(session: AsyncSession, *, principal: Principal, store: 
     await settle_uploads(session, [upload.object_key])
     await session.flush()
     return evidence
+
+
+async def _completed_version(store: EvidenceStore, upload: EvidenceUpload) -> PutResult:
+    versions = await store.versions_of(upload.object_key)
+    if not versions:  # aborted: by the janitor after expiry, or by hand
+        raise InvalidTransition("上传已被中止，请重新申请 / the upload was aborted: request a new one",
+                                reason="UPLOAD_EXPIRED")
+    latest = max(versions, key=lambda version: version.last_modified or utcnow())
+    return PutResult(key=upload.object_key, version_id=latest.version_id)
 
 
 async def _classify(store: EvidenceStore, put: PutResult, head: bytes, upload: EvidenceUpload,

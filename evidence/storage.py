@@ -244,12 +244,19 @@ class EvidenceStore:
             "PUT", self.bucket, key, expires=self.presigned_url_ttl,
             extra_query_params={"uploadId": upload_id, "partNumber": str(number)})
 
-    async def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
-        def collect() -> list[UploadedPart]:
+    async def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart] | None:
+        """The parts the store has; None when the multipart upload is no more (completed or aborted)."""
+
+        def collect() -> list[UploadedPart] | None:
             found, marker = [], 0
             while True:
-                page = self.client._list_parts(self.bucket, key, upload_id, max_parts=1000,
-                                               part_number_marker=marker)
+                try:
+                    page = self.client._list_parts(self.bucket, key, upload_id, max_parts=1000,
+                                                   part_number_marker=marker)
+                except S3Error as error:
+                    if error.code == "NoSuchUpload":
+                        return None
+                    raise
                 found += [UploadedPart(part.part_number, part.etag, part.size) for part in page.parts]
                 if not page.is_truncated:
                     return found

@@ -25,16 +25,18 @@ from referral import attachments
 @strawberry.type
 class ReferralEvidenceMutation:
     @strawberry.mutation(description="Add a file to a referral: its agency's liaison while the referral is open, "
-                                     "prosecutors of the receiving procuratorate. Streamed like submitReferral's.")
+                                     "prosecutors of the receiving procuratorate. Streamed like submitReferral's. A retry "
+                                     "with the same `idempotencyKey` and file adds nothing new.")
     async def attach_evidence(self, info: Info, referral_id: strawberry.ID, file: Upload,
-                              kind: EvidenceKind | None = None, description: str | None = None) -> Evidence:
+                              kind: EvidenceKind | None = None, description: str | None = None,
+                              idempotency_key: str | None = None) -> Evidence:
         kind_value = None if kind is None else EvidenceKindEnum(kind)
         [incoming] = incoming_files([EvidenceInput(file=file, description=description, kind=kind_value)], "file")
         api = info.context.settings.api
         return Evidence.from_model(await attachments.attach_evidence(
             info.context.session, principal=info.context.principal, store=info.context.store,
             referral_id=referral_id, incoming=incoming, max_upload_bytes=api.max_upload_bytes,
-            limits=bomb_limits(api)))
+            limits=bomb_limits(api), idempotency_key=idempotency_key))
 
     @strawberry.mutation(description="Open an upload of a large file straight to the store: presigned part URLs.")
     async def request_evidence_upload(self, info: Info, input: RequestEvidenceUploadInput) -> EvidenceUpload:

@@ -30,10 +30,13 @@ def upgrade() -> None:
             WHEN media_type LIKE 'image/%' THEN 'PHOTO'
             WHEN media_type LIKE 'video/%' THEN 'VIDEO'
             WHEN media_type LIKE 'audio/%' THEN 'AUDIO'
-            WHEN media_type IN ('text/csv', 'text/plain') THEN 'SPREADSHEET'
+            WHEN media_type = 'text/csv' THEN 'SPREADSHEET'
             WHEN media_type IN ('application/geo+json', 'application/vnd.google-earth.kml+xml') THEN 'GEODATA'
             ELSE 'DOCUMENT' END""")
     op.alter_column('evidence', 'kind', nullable=False)
+    op.add_column('evidence', sa.Column('idempotency_key', sa.String(length=100), nullable=True))
+    op.create_unique_constraint(op.f('uq_evidence_referral_id_idempotency_key'), 'evidence',
+                                ['referral_id', 'idempotency_key'])
     op.add_column('pending_upload', sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         'evidence_upload',
@@ -77,4 +80,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('evidence_upload')
     op.drop_column('pending_upload', 'expires_at')
+    op.drop_constraint(op.f('uq_evidence_referral_id_idempotency_key'), 'evidence', type_='unique')
+    op.drop_column('evidence', 'idempotency_key')
     op.drop_column('evidence', 'kind')

@@ -3,6 +3,7 @@ agency's liaison while the referral is open and by prosecutors of the receiving 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from evidence.models import CustodyEvent, Evidence, PendingUpload
@@ -13,17 +14,19 @@ from tests.referral.test_submit import count_rows
 
 __all__ = ["attach", "submitted"]
 
-ATTACH = """mutation($referralId: ID!, $file: Upload!, $kind: EvidenceKind, $description: String) {
-  attachEvidence(referralId: $referralId, file: $file, kind: $kind, description: $description) {
+ATTACH = """mutation($referralId: ID!, $file: Upload!, $kind: EvidenceKind, $description: String, $key: String) {
+  attachEvidence(referralId: $referralId, file: $file, kind: $kind, description: $description,
+                 idempotencyKey: $key) {
     id filename kind mediaType sizeBytes sha256 description downloadPath } }"""
 EVIDENCE_OF = "query($id: ID!) { referral(id: $id) { evidence { id filename kind } } }"
 
 
 async def attach(client, token: str, referral_id: str, file: tuple[str, bytes], kind: str | None = None,
-                 description: str | None = None) -> dict:
+                 description: str | None = None, key: str | None = None) -> dict:
     filename, content = file
     response = await graphql_upload(
-        client, ATTACH, {"referralId": referral_id, "file": None, "kind": kind, "description": description},
+        client, ATTACH, {"referralId": referral_id, "file": None, "kind": kind, "description": description,
+                         "key": key},
         {"variables.file": (filename, content, "application/octet-stream")}, token)
     assert response.status_code == 200, response.text
     return response.json()
@@ -92,3 +95,26 @@ async def test_a_file_sent_as_json_is_refused(client, world):
     referral_id = await submitted(client, world)
     body = await graphql(client, ATTACH, {"referralId": referral_id, "file": "not a file"}, world.tokens["liaison-a"])
     assert error_codes(body) == ["VALIDATION"]
+
+
+async def test_a_retried_attachment_with_its_key_adds_nothing_new(client, world, resources):
+    referral_id = await submitted(client, world)
+    token = world.tokens["liaison-a"]
+    first = await attach(client, token, referral_id, ("a.pdf", samples.PDF), kind="DOCUMENT", key="att-1")
+    again = await attach(client, token, referral_id, ("a.pdf", samples.PDF), kind="DOCUMENT", key="att-1")
+    assert again["data"]["attachEvidence"]["id"] == first["data"]["attachEvidence"]["id"]
+    other = await attach(client, token, referral_id, ("a.pdf", samples.PDF + b"\n"), kind="DOCUMENT", key="att-1")
+    assert error_codes(other) == ["CONFLICT"]
+    assert other["errors"][0]["extensions"]["field"] == "idempotencyKey"
+    # Keys are per referral: the same key on another referral is another file.
+    elsewhere = await submitted(client, world)
+    assert "errors" not in await attach(client, token, elsewhere, ("a.pdf", samples.PDF), kind="DOCUMENT", key="att-1")
+    assert await count_rows(resources, Evidence) == 2
+
+
+async def test_concurrent_retries_with_one_key_add_one_file(client, world, resources):
+    referral_id = await submitted(client, world)
+    answers = await asyncio.gather(*(attach(client, world.tokens["liaison-a"], referral_id, ("a.jpg", samples.jpeg()),
+                                            kind="PHOTO", key="same") for _ in range(3)))
+    assert len({answer["data"]["attachEvidence"]["id"] for answer in answers}) == 1, answers
+    assert await count_rows(resources, Evidence) == 1

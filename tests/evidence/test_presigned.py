@@ -5,6 +5,7 @@ arrived, and confirmEvidenceUpload checks size and SHA-256 by reading the object
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import timedelta
 
 import httpx
@@ -240,4 +241,21 @@ async def test_an_abandoned_upload_is_swept_after_its_time_and_not_before(client
     assert key in report.aborted and report.removed == [key]
     assert await incomplete() == []
     assert store_keys(resources) == []
+    assert await count_rows(resources, PendingUpload) == 0
+
+
+async def test_a_confirmation_whose_commit_was_lost_can_be_repeated(client, world, resources):
+    referral_id = await submitted(client, world)
+    content = video(4096)
+    upload = (await request_upload(client, world, referral_id, content))["data"]["requestEvidenceUpload"]
+    assert (await put_part(upload["partUrls"][0]["url"], content)).status_code == 200
+    async with resources.session_factory() as session:
+        row = await session.get(EvidenceUpload, uuid.UUID(upload["id"]))
+    # As if a first confirmation completed the upload in the store and then lost its database.
+    parts = await resources.store.uploaded_parts(row.object_key, row.store_upload_id)
+    await resources.store.complete_upload(row.object_key, row.store_upload_id, parts)
+    progress = await graphql(client, PROGRESS, {"id": upload["id"]}, world.tokens["liaison-a"])
+    assert progress["data"]["evidenceUpload"]["uploadedParts"] == []
+    body = await graphql(client, CONFIRM, {"id": upload["id"]}, world.tokens["liaison-a"])
+    assert body["data"]["confirmEvidenceUpload"]["sha256"] == hashlib.sha256(content).hexdigest()
     assert await count_rows(resources, PendingUpload) == 0
