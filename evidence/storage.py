@@ -322,6 +322,10 @@ class EvidenceStore:
 
         return chunks()
 
+    async def collect(self, chunks: Iterator[bytes]) -> bytes:
+        """Read an iterator from open_chunks to its end, in the store's pool (small objects only)."""
+        return await self._run(b"".join, chunks)
+
     async def list_versions(self, prefix: str) -> list[StoredVersion]:
         def collect() -> list[StoredVersion]:
             return [StoredVersion(key=item.object_name, version_id=item.version_id,

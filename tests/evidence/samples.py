@@ -92,3 +92,20 @@ def zip_bomb() -> bytes:
 
 def nested_zip() -> bytes:
     return zipped({"doc.kml": KML, "more.zip": zipped({"inner.kml": KML})})
+
+
+def surveyed_shapefile_zip(lon_lat_ring: list[tuple[float, float]], epsg: int = 4547) -> bytes:
+    """A zipped Shapefile of one polygon in a projected CGCS2000 zone (EPSG:4547, 3° Gauss-Krüger,
+    central meridian 114°E), as surveyors deliver boundaries, with its .prj."""
+    import shapefile
+    from pyproj import CRS, Transformer
+
+    to_projected = Transformer.from_crs(4326, epsg, always_xy=True)
+    ring = [to_projected.transform(lon, lat) for lon, lat in lon_lat_ring]
+    shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON) as writer:
+        writer.field("NAME", "C", 40)
+        writer.poly([ring])
+        writer.record("采矿边界")
+    return zipped({"boundary.shp": shp.getvalue(), "boundary.shx": shx.getvalue(), "boundary.dbf": dbf.getvalue(),
+                   "boundary.prj": CRS.from_epsg(epsg).to_wkt("WKT1_ESRI").encode()})

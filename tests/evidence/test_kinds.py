@@ -121,8 +121,8 @@ async def test_submission_takes_declared_kinds_and_defaults_the_rest_from_the_ty
     assert "errors" not in body, body
     referral_id = body["data"]["submitReferral"]["id"]
     shown = await graphql(client, SUBMITTED_KINDS, {"id": referral_id}, world.tokens["liaison-a"])
-    assert [(item["filename"], item["kind"]) for item in shown["data"]["referral"]["evidence"]] == [
-        ("boundary.zip", "GEODATA"), ("site.png", "PHOTO"), ("report.pdf", "DOCUMENT")]
+    assert sorted((item["filename"], item["kind"]) for item in shown["data"]["referral"]["evidence"]) == [
+        ("boundary.zip", "GEODATA"), ("report.pdf", "DOCUMENT"), ("site.png", "PHOTO")]
 
 
 async def test_submission_with_a_file_not_of_its_declared_kind_changes_nothing(client, world, resources):
