@@ -31,20 +31,22 @@ from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from deadlines.api import DeadlineMutation, DeadlineQuery
+from evidence.api import EvidenceQuery
 from geo.api import GeoMutation, GeoQuery
 from geo.types import SCALARS
 from notifications.api import NotificationMutation, NotificationQuery
 from recommendations.api import RecommendationMutation, RecommendationQuery
 from referral.api import ReferralMutation, ReferralQuery
+from referral.evidence_api import ReferralEvidenceMutation
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
 # Each domain's root fields, in the order the schema lists them.
 Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery,
-                              NotificationQuery))
-Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, RecommendationMutation,
-                                    DeadlineMutation, GeoMutation, NotificationMutation))
+                              NotificationQuery, EvidenceQuery))
+Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, CaseMutation,
+                                    RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

@@ -67,6 +67,12 @@ class StorageSettings(BaseSettings):
     # it must also fit one part at the slowest acceptable link speed.
     connect_timeout_seconds: float = Field(default=3.0, gt=0)
     read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Where clients reach the store for presigned uploads (host:port): presigned URLs carry this
+    # host, which their signature covers. Empty: the same endpoint the server uses.
+    public_endpoint: str = ""
+    public_secure: bool | None = None  # None: as `secure`
+    # A presigned part URL is good for this long; a client asks again for the parts it still needs.
+    presigned_url_seconds: int = Field(default=15 * 60, ge=60, le=7 * 24 * 3600)
 
 
 class AuthSettings(BaseSettings):
@@ -115,6 +121,17 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIL_API_")
 
     max_upload_bytes: int = 200 * 1024 * 1024  # one evidence file
+    # Large files sent straight to the store (requestEvidenceUpload): the declared size may be up
+    # to this; parts are `presigned_part_bytes` unless S3's 10 000-part limit needs them larger.
+    max_presigned_upload_bytes: int = 50 * 1024 ** 3
+    presigned_part_bytes: int = Field(default=16 * 1024 * 1024, ge=5 * 1024 * 1024)
+    # An upload not confirmed within this is abandoned: the janitor aborts it and removes its bytes.
+    presigned_upload_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    # Decompression bombs (evidence.kinds): refused before the file counts as evidence.
+    max_image_pixels: int = 250_000_000  # a 20 000 × 12 500 drone orthophoto; a bomb is far beyond
+    max_archive_entries: int = 10_000
+    max_archive_ratio: int = 100  # per entry larger than 1 MiB; Office XML compresses ~10×
+    max_archive_uncompressed_bytes: int = 8 * 1024 ** 3
     max_request_bytes: int = 1024 * 1024 * 1024  # a whole request, all files together
     max_json_bytes: int = 16 * 1024 * 1024  # a request without files (read into memory whole)
     max_query_depth: int = 10

@@ -6,10 +6,11 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, created_at_column, string_enum, uuid_pk
+from evidence.kinds import EvidenceKind
 
 
 class CustodyAction(str, enum.Enum):
@@ -70,9 +71,14 @@ class Evidence(Base):
     version_id: Mapped[str | None] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(127))
+    # What the file is evidence as (a photo, a survey's geodata...): declared by the client, checked
+    # against the sniffed type (evidence.kinds).
+    kind: Mapped[EvidenceKind] = mapped_column(string_enum(EvidenceKind, "evidence_kind"))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
+    # A client's key for a file it adds later (attachEvidence): a retry with it adds nothing new.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     uploaded_by_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
     uploaded_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
     uploaded_at: Mapped[datetime] = created_at_column()
@@ -86,6 +92,7 @@ class Evidence(Base):
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
         CheckConstraint(ONE_OWNER, name="one_owner"),
+        UniqueConstraint("referral_id", "idempotency_key"),
         # An owner's files in the order they are shown, read straight from the index.
         Index("ix_evidence_referral_id_uploaded_at_id", "referral_id", "uploaded_at", "id"),
         Index("ix_evidence_reply_id_uploaded_at_id", "reply_id", "uploaded_at", "id"),
@@ -124,3 +131,46 @@ class PendingUpload(Base):
     object_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     created_at: Mapped[datetime] = created_at_column()
     abandoned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An upload a client sends straight to the store (EvidenceUpload) may take hours: it is given
+    # until then instead of the janitor's grace period, and its multipart upload is left alone.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceUploadStatus(str, enum.Enum):
+    OPEN = "OPEN"  # parts may be sent
+    CONFIRMED = "CONFIRMED"  # completed, verified, and an evidence row
+    REJECTED = "REJECTED"  # completed but its bytes did not match what was declared; never evidence
+
+
+class EvidenceUpload(Base):
+    """A large file the client sends in parts straight to the store through presigned URLs
+    (evidence.presigned). Its object key is a pending upload until it is confirmed; its scope is
+    its referral's, in its own columns like evidence. Once confirmed, the evidence row has the
+    upload's id."""
+
+    __tablename__ = "evidence_upload"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    jurisdiction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
+    object_key: Mapped[str] = mapped_column(String(200), unique=True)
+    store_upload_id: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[EvidenceKind] = mapped_column(string_enum(EvidenceKind, "evidence_kind"))
+    description: Mapped[str | None] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    part_size: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[EvidenceUploadStatus] = mapped_column(string_enum(EvidenceUploadStatus,
+                                                                     "evidence_upload_status"))
+    rejection: Mapped[str | None] = mapped_column(Text)  # why the bytes were refused
+    requested_by_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
+    requested_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )

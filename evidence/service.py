@@ -11,19 +11,21 @@ from datetime import timedelta
 from typing import Protocol
 
 from minio.error import S3Error
-from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy import Row, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.models import Role
 from agencies.principal import Principal
 from agencies.scoping import visible_to
+from app.settings import ApiSettings
 from core import unit_of_work
 from core.db import utcnow
 from core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from core.loaders import grouped
+from evidence.kinds import BombLimits, EvidenceKind, check_kind, could_be, inspect_structure, refuse_type
 from evidence.models import OWNER_COLUMNS, CustodyAction, CustodyEvent, Evidence, EvidenceOwnerKind, PendingUpload
 from evidence.sniff import SNIFF_BYTES, sniff_media_type
-from evidence.storage import EvidenceStore
+from evidence.storage import EvidenceStore, PutResult
 
 logger = logging.getLogger(__name__)
 # Who may open evidence contents. Assessors score from the records, not the files (DOMAIN.md);
@@ -63,6 +65,18 @@ class IncomingFile:
 
     source: FileSource
     description: str | None = None
+    # What the client says the file is; None: the first kind whose list has the sniffed type
+    # (a photo for a JPEG, a document for a PDF), so clients written before kinds keep working.
+    kind: EvidenceKind | None = None
+
+
+def bomb_limits(api: ApiSettings) -> BombLimits:
+    return BombLimits(max_pixels=api.max_image_pixels, max_archive_entries=api.max_archive_entries,
+                      max_archive_ratio=api.max_archive_ratio,
+                      max_archive_uncompressed_bytes=api.max_archive_uncompressed_bytes)
+
+
+DEFAULT_BOMB_LIMITS = bomb_limits(ApiSettings())
 
 
 class _HashingReader:
@@ -181,24 +195,50 @@ async def settle_uploads(session: AsyncSession, keys: list[str]) -> None:
 
 async def store_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                          owner: EvidenceOwner, reservation: Reservation, incoming: IncomingFile,
-                         max_bytes: int, field: str = "evidence") -> Evidence:
+                         max_bytes: int, field: str = "evidence",
+                         limits: BombLimits = DEFAULT_BOMB_LIMITS) -> Evidence:
     """Stream one file into the store under its reserved key, held from its first byte (the
     legal hold travels with the upload itself), then return its row (with the upload's custody
     event) for the caller to add in the transaction that also settles the reservation. A
-    committed evidence row always has a held version behind it."""
+    committed evidence row always has a held version behind it.
+
+    A type the declared kind can never take is refused on the first bytes; the structure
+    (archive entries, image dimensions) is read from the stored object before the row exists."""
     check_description(incoming, field=field)
     filename = await _open(incoming, field=field)
     reader = _HashingReader(incoming.source.chunks(), max_bytes, field)
     media_type = sniff_media_type(await reader.head(SNIFF_BYTES), field=field)
+    if not could_be(media_type, incoming.kind):
+        raise refuse_type(media_type, incoming.kind, field)
     put = await store.put_stream(reservation.object_key, reader.chunks(), content_type=media_type,
                                  metadata={"filename": filename.encode("unicode_escape").decode()},
                                  legal_hold=True)
+    media_type, kind = await classify_stored(store, put, media_type=media_type, size=reader.size,
+                                             kind=incoming.kind, limits=limits, field=field)
+    return new_evidence(principal=principal, owner=owner, evidence_id=reservation.evidence_id, put=put,
+                        filename=filename, media_type=media_type, kind=kind, size=reader.size,
+                        sha256=reader.sha256.hexdigest(), description=incoming.description)
+
+
+async def classify_stored(store: EvidenceStore, put: PutResult, *, media_type: str, size: int,
+                          kind: EvidenceKind | None, limits: BombLimits, field: str) -> tuple[str, EvidenceKind]:
+    """The precise type and the kind of a stored version, or UnsupportedMediaType (a bomb, or a
+    type the kind does not take)."""
+    precise = await store.read_structure(
+        put.key, put.version_id, size, lambda file: inspect_structure(media_type, file, limits, field))
+    return precise, check_kind(precise, kind, field)
+
+
+def new_evidence(*, principal: Principal, owner: EvidenceOwner, evidence_id: uuid.UUID, put: PutResult,
+                 filename: str, media_type: str, kind: EvidenceKind, size: int, sha256: str,
+                 description: str | None) -> Evidence:
+    """An evidence row for a held, verified version, with the upload's custody event."""
     evidence = Evidence(
-        id=reservation.evidence_id, owner_kind=owner.kind, **{OWNER_COLUMNS[owner.kind]: owner.id},
+        id=evidence_id, owner_kind=owner.kind, **{OWNER_COLUMNS[owner.kind]: owner.id},
         agency_id=owner.agency_id,
         jurisdiction_id=owner.jurisdiction_id, object_key=put.key, version_id=put.version_id,
-        filename=filename, media_type=media_type, size_bytes=reader.size,
-        sha256=reader.sha256.hexdigest(), description=(incoming.description or "").strip() or None,
+        filename=filename, media_type=media_type, kind=kind, size_bytes=size,
+        sha256=sha256, description=(description or "").strip() or None,
         uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id,
         held_at=utcnow())
     evidence.custody_events = [CustodyEvent(action=CustodyAction.UPLOADED, **_actor_columns(principal))]
@@ -283,14 +323,24 @@ async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta
     request is long over), abort multipart uploads older than `grace`, and finish the legal hold
     on evidence rows that lack it. Each object is settled in its own transaction."""
     report = SweepReport()
-    cutoff = utcnow() - grace
+    now = utcnow()
+    cutoff = now - grace
+    # Uploads clients are still sending straight to the store, until they expire.
+    live = set((await session.scalars(select(PendingUpload.object_key).where(
+        PendingUpload.abandoned_at.is_(None), PendingUpload.expires_at > now))).all())
     while True:
         # SKIP LOCKED: a row a request is settling right now is that request's business.
         pending = (await session.scalars(
             select(PendingUpload)
-            .where(or_(PendingUpload.abandoned_at.is_not(None), PendingUpload.created_at < cutoff))
+            .where(or_(PendingUpload.abandoned_at.is_not(None),
+                       and_(PendingUpload.expires_at.is_(None), PendingUpload.created_at < cutoff),
+                       PendingUpload.expires_at <= now))
             .order_by(PendingUpload.created_at).limit(batch).with_for_update(skip_locked=True))).all()
         for row in pending:
+            for upload in await store.incomplete_uploads(row.object_key):
+                if upload.key == row.object_key:  # its parts, if the client never completed it
+                    await store.abort_upload(upload.key, upload.upload_id)
+                    report.aborted.append(upload.key)
             await _remove_unowned_object(session, store, row.object_key)
             await session.delete(row)
             await session.commit()
@@ -299,6 +349,8 @@ async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta
             break
     await session.commit()
     for upload in await store.incomplete_uploads(EVIDENCE_PREFIX):
+        if upload.key in live:
+            continue
         if upload.initiated_at is None or upload.initiated_at < cutoff:
             await store.abort_upload(upload.key, upload.upload_id)
             report.aborted.append(upload.key)

@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
+import io
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import BinaryIO, TypeVar
 
 import urllib3
 from minio import Minio
@@ -52,9 +54,57 @@ class PutResult:
     version_id: str | None
 
 
+@dataclass(frozen=True)
+class UploadedPart:
+    number: int
+    etag: str
+    size: int
+
+
+class RangedObject(io.RawIOBase):
+    """A seekable, read-only view of one stored version that fetches only the byte ranges read
+    (blocking; used in the store's thread pool). Header parsers (Pillow, zipfile) read a few
+    kilobytes of a file that may be gigabytes long."""
+
+    def __init__(self, client: Minio, bucket: str, key: str, version_id: str | None, size: int):
+        self._client, self._bucket, self._key, self._version_id = client, bucket, key, version_id
+        self._size = size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        length = min(len(buffer), self._size - self._position)
+        if length <= 0:
+            return 0
+        response = self._client.get_object(self._bucket, self._key, offset=self._position, length=length,
+                                           version_id=self._version_id)
+        try:
+            data = response.read()
+        finally:
+            response.close()
+            response.release_conn()
+        buffer[:len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
 class EvidenceStore:
     def __init__(self, settings: StorageSettings):
         self.bucket = settings.bucket
+        self.presigned_url_ttl = timedelta(seconds=settings.presigned_url_seconds)
         self.part_size = settings.part_size
         self.parts_in_flight = settings.parts_in_flight
         # A store that is down or frozen fails the request within the timeouts, not minutes: one
@@ -70,6 +120,12 @@ class EvidenceStore:
         self.client = Minio(settings.endpoint, access_key=settings.access_key,
                             secret_key=settings.secret_key, secure=settings.secure,
                             region=settings.region, http_client=http)
+        # Presigned URLs are signed for the host the client will reach (the signature covers it);
+        # signing is local, with the region given, so this client never connects anywhere.
+        self.public_client = Minio(settings.public_endpoint or settings.endpoint, access_key=settings.access_key,
+                                   secret_key=settings.secret_key,
+                                   secure=settings.secure if settings.public_secure is None else settings.public_secure,
+                                   region=settings.region)
         self._executor = ThreadPoolExecutor(max_workers=settings.max_workers,
                                             thread_name_prefix="evidence-store")
 
@@ -175,6 +231,69 @@ class EvidenceStore:
             # Its parts stay in the store until the sweep aborts incomplete uploads.
             logger.warning("could not abort multipart upload %s of %s", upload_id, key)
 
+    # Uploads a client sends straight to the store (evidence.presigned) -------------------------
+
+    async def start_upload(self, key: str, *, content_type: str, metadata: dict[str, str],
+                           legal_hold: bool) -> str:
+        headers = genheaders(metadata, None, None, None, legal_hold)
+        headers["Content-Type"] = content_type
+        return await self._run(self.client._create_multipart_upload, self.bucket, key, headers)
+
+    def presign_part(self, key: str, upload_id: str, number: int) -> str:
+        return self.public_client.get_presigned_url(
+            "PUT", self.bucket, key, expires=self.presigned_url_ttl,
+            extra_query_params={"uploadId": upload_id, "partNumber": str(number)})
+
+    async def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart] | None:
+        """The parts the store has; None when the multipart upload is no more (completed or aborted)."""
+
+        def collect() -> list[UploadedPart] | None:
+            found, marker = [], 0
+            while True:
+                try:
+                    page = self.client._list_parts(self.bucket, key, upload_id, max_parts=1000,
+                                                   part_number_marker=marker)
+                except S3Error as error:
+                    if error.code == "NoSuchUpload":
+                        return None
+                    raise
+                found += [UploadedPart(part.part_number, part.etag, part.size) for part in page.parts]
+                if not page.is_truncated:
+                    return found
+                marker = page.next_part_number_marker
+
+        return await self._run(collect)
+
+    async def complete_upload(self, key: str, upload_id: str, parts: list[UploadedPart]) -> PutResult:
+        completed = await self._run(self.client._complete_multipart_upload, self.bucket, key, upload_id,
+                                    [Part(part.number, part.etag) for part in parts])
+        return PutResult(key=key, version_id=completed.version_id)
+
+    async def digest(self, key: str, version_id: str | None, head_size: int) -> tuple[int, str, bytes]:
+        """Stream a stored version back: its size, its SHA-256 and its first `head_size` bytes."""
+
+        def read() -> tuple[int, str, bytes]:
+            response = self.client.get_object(self.bucket, key, version_id=version_id)
+            digest, size, head = hashlib.sha256(), 0, bytearray()
+            try:
+                for chunk in response.stream(1024 * 1024):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if len(head) < head_size:
+                        head += chunk[:head_size - len(head)]
+            finally:
+                response.close()
+                response.release_conn()
+            return size, digest.hexdigest(), bytes(head)
+
+        return await self._run(read)
+
+    async def read_structure(self, key: str, version_id: str | None, size: int,
+                             read: Callable[[BinaryIO], T]) -> T:
+        """Run `read` on a random-access view of a stored version (ranged GETs, 64 KiB at least)."""
+        return await self._run(lambda: read(io.BufferedReader(
+            RangedObject(self.client, self.bucket, key, version_id, size), buffer_size=64 * 1024)))
+
     async def delete_version(self, key: str, version_id: str | None) -> None:
         """Remove exactly the version we wrote; in a versioned bucket a plain delete would only
         hide it behind a delete marker."""
@@ -202,6 +321,10 @@ class EvidenceStore:
                 response.release_conn()
 
         return chunks()
+
+    async def collect(self, chunks: Iterator[bytes]) -> bytes:
+        """Read an iterator from open_chunks to its end, in the store's pool (small objects only)."""
+        return await self._run(b"".join, chunks)
 
     async def list_versions(self, prefix: str) -> list[StoredVersion]:
         def collect() -> list[StoredVersion]:
