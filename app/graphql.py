@@ -31,6 +31,7 @@ from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from deadlines.api import DeadlineMutation, DeadlineQuery
+from enforcement.api import EnforcementMutation, EnforcementQuery
 from geo.types import SCALARS
 from recommendations.api import RecommendationMutation, RecommendationQuery
 from referral.api import ReferralMutation, ReferralQuery
@@ -38,9 +39,10 @@ from referral.service import MAX_EVIDENCE_PER_SUBMISSION
 
 logger = logging.getLogger("app.graphql")
 
-Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery))
+Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery,
+                              EnforcementQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, RecommendationMutation,
-                                    DeadlineMutation))
+                                    DeadlineMutation, EnforcementMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 
