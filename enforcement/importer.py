@@ -2,11 +2,14 @@
 problem reported by row and column, and idempotent (a case number the agency already has with
 the same content is left as it is; with other content it is a CONFLICT of that row).
 
-The upload is streamed to a temporary file (an XLSX is a zip, which needs random access) and read
-from there row by row: CSV with the standard library, XLSX with openpyxl in read-only mode, which
-parses the sheet's XML as a stream instead of building the workbook in memory. Checked rows go
-in batches by COPY into a temporary staging table; once the whole file is known to be good, one
-statement compares it with what the agency has and inserts the new cases and their parties."""
+The upload is streamed to a temporary file as it arrives (never held in memory) and read from
+there: CSV row by row with the standard library; XLSX with python-calamine (Rust's calamine), which
+decodes the first sheet's cells once, in native memory, and hands them over row by row. openpyxl
+in read-only mode streams with constant memory but took 45 s for 100k rows of 14 columns against
+calamine's 2 s, and an import must finish within a minute; the decoded sheet costs ~1.2 kB a row
+(about 120 MB for 100k rows). Checked rows go in batches by COPY into a temporary staging table;
+once the whole file is known to be good, one statement compares it with what the agency has and
+inserts the new cases and their parties. The template is written with openpyxl."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from python_calamine import CalamineError, CalamineWorkbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -173,17 +177,11 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, object]]]:
     """(row number, {column key: value}) for each non-blank data row. Raises VALIDATION (field
     `file`) for a file that is neither, or a header without the required columns."""
     if _is_xlsx(path):
-        import openpyxl
-
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a damaged package
+            sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0)
+        except CalamineError as error:
             raise ValidationFailed("无法读取该 XLSX 文件 / the XLSX file cannot be read", field="file") from error
-        try:
-            rows = workbook.worksheets[0].iter_rows(values_only=True)
-            yield from _keyed(rows)
-        finally:
-            workbook.close()
+        yield from _keyed(sheet.iter_rows())
         return
     with open(path, encoding=_csv_encoding(path), newline="") as file:
         yield from _keyed(csv.reader(file))
@@ -378,13 +376,13 @@ SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM parties)""")
 IMPORT_STATEMENT_TIMEOUT = text("SET LOCAL statement_timeout = '120s'")
 
 
-def _staged(row: int, entry: CheckedEntry, timeliness) -> tuple:
+def _staged(row: int, entry: CheckedEntry, fingerprint: str, timeliness) -> tuple:
     party = entry.parties[0] if entry.parties else None
     point = entry.location
     return (row, uuid.uuid4(), entry.case_number, entry.kind.value, entry.domain_code, entry.decided_on,
             entry.amount, entry.summary, point.x if point is not None else None,
             point.y if point is not None else None, timeliness.due_on, timeliness.on_time,
-            timeliness.working_days_late, timeliness.calendar_version, timeliness.provisional, entry.fingerprint(),
+            timeliness.working_days_late, timeliness.calendar_version, timeliness.provisional, fingerprint,
             party.kind.value if party else None, party.name if party else None, party.role if party else None,
             party.uscc if party else None, party.id_number_ciphertext if party else None,
             party.id_number_masked if party else None, party.id_number_index if party else None)
@@ -445,7 +443,7 @@ async def _import(session: AsyncSession, principal: Principal, path: str,
             numbers[entry.case_number] = (fingerprint, row)
             if report.error_count:
                 continue  # nothing will be written: only the report is still of use
-            batch.append(_staged(row, entry, await entry_clock.timeliness(entry.decided_on)))
+            batch.append(_staged(row, entry, fingerprint, await entry_clock.timeliness(entry.decided_on)))
         if batch and not report.error_count:
             await _copy(session, batch)
         batch = []

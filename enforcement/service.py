@@ -5,12 +5,12 @@ checks, column by column."""
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import orjson
 import shapely
 from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
@@ -92,7 +92,7 @@ class CheckedEntry:
                    # Rounded to about a centimetre: a point read back from a spreadsheet's floats
                    # is the same point.
                    "location": None if self.location is None else _rounded_wkt(self.location)}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _rounded_wkt(geometry: BaseGeometry) -> str:
