@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.models import Role
 from agencies.principal import Principal
-from core import clock
+from core import clock, unit_of_work
 from core.db import utcnow
 from core.errors import AppError, PayloadTooLarge, ValidationFailed
 from core.permissions import require
@@ -97,6 +97,8 @@ API_FIELDS = {"caseNumber": "case_number", "decidedOn": "decided_on", "summary":
               "domain": "domain", "location": "longitude"}
 
 MAX_ROWS = 200_000
+# 200k rows of the template unpack to ~150 MB of sheet XML; far more is not an enforcement register.
+MAX_UNPACKED_BYTES = 512 * 2**20
 MAX_REPORTED_ERRORS = 1000
 BATCH_ROWS = 5000
 CHUNK_BYTES = 1 << 20
@@ -177,14 +179,39 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, object]]]:
     """(row number, {column key: value}) for each non-blank data row. Raises VALIDATION (field
     `file`) for a file that is neither, or a header without the required columns."""
     if _is_xlsx(path):
+        _check_unpacked_size(path)
         try:
             sheet = CalamineWorkbook.from_path(path).get_sheet_by_index(0)
         except CalamineError as error:
             raise ValidationFailed("无法读取该 XLSX 文件 / the XLSX file cannot be read", field="file") from error
+        if sheet.height > MAX_ROWS + 1:
+            raise _too_many_rows()
         yield from _keyed(sheet.iter_rows())
         return
     with open(path, encoding=_csv_encoding(path), newline="") as file:
-        yield from _keyed(csv.reader(file))
+        reader = csv.reader(file)
+        try:
+            yield from _keyed(reader)
+        except csv.Error as error:  # a NUL byte, an unterminated quote, a field past the size limit
+            raise ValidationFailed(f"CSV 第 {reader.line_num} 行无法解析 / CSV line {reader.line_num} cannot be "
+                                   f"read: {error}", field="file") from error
+
+
+def _too_many_rows() -> ValidationFailed:
+    return ValidationFailed(f"一次最多导入 {MAX_ROWS} 行 / at most {MAX_ROWS} rows per import", field="file")
+
+
+def _check_unpacked_size(path: str) -> None:
+    """Refuse a package that would unpack to more than MAX_UNPACKED_BYTES (a zip bomb) before
+    anything decodes it: calamine holds the decoded sheet in memory."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            unpacked = sum(member.file_size for member in package.infolist())
+    except zipfile.BadZipFile as error:
+        raise ValidationFailed("无法读取该 XLSX 文件 / the XLSX file cannot be read", field="file") from error
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ValidationFailed(f"XLSX 解压后超过 {MAX_UNPACKED_BYTES // 2**20} MiB / the XLSX unpacks to more than "
+                               f"{MAX_UNPACKED_BYTES // 2**20} MiB", field="file")
 
 
 def _keyed(rows) -> Iterator[tuple[int, dict[str, object]]]:
@@ -265,6 +292,11 @@ class RowChecker:
                                     message=error.message))
                 return None
 
+        for column, value in values.items():
+            if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold one
+                problems += 1
+                report.add(RowError(row=row, column=column, code=ValidationFailed.code,
+                                    message="含有空字符（NUL）/ contains a NUL character"))
         get = values.get
         case_number = attempt("case_number", lambda: checked_case_number(_text(get("case_number"))))
         kind = attempt("kind", lambda: _as_enum(get("kind"), EnforcementKind, KIND_NAMES, "kind"))
@@ -399,6 +431,8 @@ async def import_enforcement_cases(session: AsyncSession, *, principal: Principa
     """Import the file into the principal's agency (agency liaisons): every row is checked; if
     any row fails, nothing is written and the report says what is wrong where."""
     require(principal, Role.AGENCY_LIAISON)
+    # Nothing is written yet: the connection goes back to the pool while the bytes arrive.
+    await unit_of_work.checkpoint(session)
     path = await spool(source, max_bytes)
     try:
         return await _import(session, principal, path, protection)
@@ -425,8 +459,7 @@ async def _import(session: AsyncSession, principal: Principal, path: str,
         for row, values in chunk:
             report.rows += 1
             if report.rows > MAX_ROWS:
-                raise ValidationFailed(f"一次最多导入 {MAX_ROWS} 行 / at most {MAX_ROWS} rows per import",
-                                       field="file")
+                raise _too_many_rows()
             entry = checker.check(values, report, row)
             if entry is None:
                 continue

@@ -219,3 +219,36 @@ async def test_the_templates_need_a_sign_in(client):
         response = await client.get(f"/enforcement-cases/template.{suffix}")
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("broken.xlsx", b"PK\x03\x04" + b"\x00" * 200),  # looks like a zip, is not one
+    ("huge-field.csv", ",".join(HEADERS).encode() + b"\nx-1,PENALTY,D,2025-01-01,1," + b"x" * 200_000 + b"\n"),
+])
+async def test_a_damaged_file_is_refused_as_such(client, world, monkeypatch, resources, name, content):
+    with today_is(monkeypatch, DUE):
+        body = await upload(client, world, content, name)
+    assert error_codes(body) == ["VALIDATION"], body
+    assert body["errors"][0]["extensions"]["field"] == "file"
+    assert await count(resources) == (0, 0)
+
+
+async def test_a_nul_character_is_reported_where_it_is(client, world, monkeypatch, resources):
+    report = await imported(client, world, monkeypatch, csv_file([row("罚-1", summary="摘\x00要")]))
+    assert [(error["row"], error["column"]) for error in report["errors"]] == [(2, "summary")]
+    assert await count(resources) == (0, 0)
+
+
+async def test_a_package_that_unpacks_past_the_limit_is_refused_before_it_is_decoded(client, world, monkeypatch,
+                                                                                     resources):
+    import zipfile
+
+    from enforcement import importer
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/worksheets/sheet1.xml", b"\x00" * (2 * 2**20))
+    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 2**20)
+    with today_is(monkeypatch, DUE):
+        body = await upload(client, world, buffer.getvalue(), "bomb.xlsx")
+    assert error_codes(body) == ["VALIDATION"] and "MiB" in body["errors"][0]["message"]
