@@ -7,6 +7,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from app import multipart
+from cases.types import Case, OpenCaseInput
 from core.connection import Connection, selects
 from core.errors import ValidationFailed
 from core.pagination import page_request
@@ -81,3 +82,12 @@ class EnforcementMutation:
             max_upload_bytes=info.context.settings.api.max_upload_bytes,
             protection=protection_for(info.context.settings.protection))
         return Referral.from_model(referral)
+
+    @strawberry.mutation(description="A prosecutor who found a clue by screening enforcement cases opens a case from "
+                                     "the procuratorate's own clue (as `openCase`), linked to the record; its parties "
+                                     "when none are given.")
+    async def open_case_from_enforcement_case(self, info: Info, enforcement_case_id: strawberry.ID,
+                                              input: OpenCaseInput) -> Case:
+        return Case.from_model(await service.open_case_from_record(
+            info.context.session, principal=info.context.principal, enforcement_case_id=enforcement_case_id,
+            opening=input.to_service(), protection=protection_for(info.context.settings.protection)))

@@ -96,3 +96,15 @@ class EnforcementParty(PartyColumns, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     enforcement_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enforcement_case.id"))
+
+
+class EnforcementClueCase(Base):
+    """A case a prosecutor opened from the procuratorate's own screening of an enforcement case
+    (自行发现的线索): the record it came from, so that screening can be judged by what it led to."""
+
+    __tablename__ = "enforcement_clue_case"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    enforcement_case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enforcement_case.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pil_case.id"), unique=True)
+    created_at: Mapped[datetime] = created_at_column()

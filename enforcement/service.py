@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agencies.models import Agency, Role
 from agencies.principal import Principal
 from agencies.scoping import owner_filters, visible_to
+from cases import service as case_service
+from cases.models import Case
 from core import clock
 from core.clock import check_date
 from core.errors import Conflict, NotFound, ValidationFailed
@@ -30,7 +32,7 @@ from core.text import clean_text
 from deadlines.rules import ENFORCEMENT_ENTRY, rule_for
 from deadlines.service import load_calendar, lock_calendar
 from deadlines.workdays import WorkingCalendar, compute_due, working_days_between, years_spanned
-from enforcement.models import EnforcementCase, EnforcementKind, EnforcementParty
+from enforcement.models import EnforcementCase, EnforcementClueCase, EnforcementKind, EnforcementParty
 from evidence.service import IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import CoordinateSystem, parse_geometry
@@ -298,9 +300,12 @@ async def list_enforcement_cases(session: AsyncSession, *, principal: Principal,
     if filters.entered_on_time is not None:
         query = query.where(EnforcementCase.entered_on_time.is_(filters.entered_on_time))
     if filters.referred is not None:
-        # Referrals are counted whoever may see them: whether a clue came of a record is a fact of
-        # the record (a liaison sees only its own agency's records and their referrals anyway).
-        referred = select(Referral.id).where(Referral.enforcement_case_id == EnforcementCase.id).exists()
+        # Whether a clue came of a record (a referral by its agency, or a case a prosecutor opened)
+        # is a fact of the record, counted whoever may see the referral or case: a liaison sees
+        # only its own records, and the prosecutors of their jurisdiction would see both.
+        referred = (select(Referral.id).where(Referral.enforcement_case_id == EnforcementCase.id).exists()
+                    | select(EnforcementClueCase.id)
+                    .where(EnforcementClueCase.enforcement_case_id == EnforcementCase.id).exists())
         query = query.where(referred if filters.referred else ~referred)
     if filters.party is not None:
         condition = matching_party(EnforcementParty, EnforcementCase.id, search_terms(filters.party, protection))
@@ -367,16 +372,49 @@ async def open_referral(session: AsyncSession, *, principal: Principal, store: E
     submission). Without parties of its own, the referral names the record's parties."""
     record = await get_enforcement_case(session, principal=principal, case_id=enforcement_case_id)
     require(principal, Role.AGENCY_LIAISON)
-    parties = data.parties
-    if not parties:
-        rows = await session.scalars(select(EnforcementParty)
-                                     .where(EnforcementParty.enforcement_case_id == record.id)
-                                     .order_by(EnforcementParty.position))
-        # Decrypted only to be protected again as the referral's own rows; never shown.
-        parties = tuple(PartyData(kind=row.kind, name=row.name, role=row.role, uscc=row.uscc,
-                                  id_number=protection.decrypt(row.id_number_ciphertext)
-                                  if row.id_number_ciphertext is not None else None) for row in rows)
+    parties = data.parties or await _record_parties(session, record, protection)
     return await referral_service.submit_referral(
         session, principal=principal, store=store,
         data=replace(data, enforcement_case_id=record.id, parties=parties), files=files,
         max_upload_bytes=max_upload_bytes, protection=protection)
+
+
+async def _record_parties(session: AsyncSession, record: EnforcementCase,
+                          protection: IdentityProtection) -> tuple[PartyData, ...]:
+    """The record's parties as entered, to be named by what is opened from it. Identity numbers
+    are decrypted only to be protected again as the new rows' own; they are never shown."""
+    rows = await session.scalars(select(EnforcementParty).where(EnforcementParty.enforcement_case_id == record.id)
+                                 .order_by(EnforcementParty.position))
+    return tuple(PartyData(kind=row.kind, name=row.name, role=row.role, uscc=row.uscc,
+                           id_number=protection.decrypt(row.id_number_ciphertext)
+                           if row.id_number_ciphertext is not None else None) for row in rows)
+
+
+async def open_case_from_record(session: AsyncSession, *, principal: Principal, enforcement_case_id: str,
+                                opening: case_service.CaseOpening, protection: IdentityProtection) -> Case:
+    """A prosecutor who found a clue by screening enforcement cases opens a case from the
+    procuratorate's own clue (cases.service.open_case: no referring agency, numbered by the
+    prosecutor's procuratorate), linked to the record. Outside the prosecutor's scope the record
+    is NOT_FOUND; to every other role that sees it, FORBIDDEN. Without parties of its own, the
+    case names the record's."""
+    record = await get_enforcement_case(session, principal=principal, case_id=enforcement_case_id)
+    require(principal, Role.PROSECUTOR)
+    parties = opening.parties or await _record_parties(session, record, protection)
+    case = await case_service.open_case(session, principal=principal, opening=replace(opening, parties=parties),
+                                        protection=protection)
+    session.add(EnforcementClueCase(enforcement_case_id=record.id, case_id=case.id))
+    await session.flush()
+    return case
+
+
+async def cases_of(session: AsyncSession, *, principal: Principal, record_ids: list[uuid.UUID]
+                   ) -> dict[uuid.UUID, list[Case]]:
+    """The cases opened from the records among `record_ids` that the principal may see (own-clue
+    cases have no agency: only the procuratorates see them)."""
+    rows = await session.execute(
+        select(Case, EnforcementClueCase.enforcement_case_id)
+        .join(EnforcementClueCase, EnforcementClueCase.case_id == Case.id)
+        .where(EnforcementClueCase.enforcement_case_id.in_(record_ids), case_service.visible(principal))
+        .order_by(Case.filed_at, Case.id))
+    groups = grouped(rows, record_ids, key=lambda row: row[1])
+    return {record_id: [case for case, _ in group] for record_id, group in groups.items()}

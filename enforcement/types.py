@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from agencies.loaders import agency_loader
 from agencies.types import Agency
+from cases.types import Case
 from core.loaders import loader
 from enforcement import importer, models
 from enforcement import service as enforcement_service
@@ -94,6 +95,18 @@ class EnforcementCase:
         return [Referral.from_model(row) for row in rows]
 
 
+    @strawberry.field(description="The cases prosecutors opened from this record as their own clue, as far as the "
+                                  "caller may see them (agencies see none: such cases have no referring agency).")
+    async def cases(self, info: Info) -> list[Case]:
+        principal = info.context.principal
+
+        async def load(ids: list[uuid.UUID]) -> dict:
+            return await enforcement_service.cases_of(info.context.session, principal=principal, record_ids=ids)
+
+        rows = await loader(info.context, "enforcement_cases_opened", load, default=[]).load(self.row.id)
+        return [Case.from_model(row) for row in rows]
+
+
 @strawberry.input
 class RecordEnforcementCaseInput:
     case_number: str
@@ -127,8 +140,9 @@ class EnforcementCaseFilter:
     amount_max: Decimal | None = None
     party: PartyFilterInput | None = None
     entered_on_time: bool | None = None
-    referred: bool | None = strawberry.field(default=None,
-                                             description="Whether a referral has been made from the record.")
+    referred: bool | None = strawberry.field(
+        default=None, description="Whether a clue came of the record: a referral by its agency or a case opened by "
+                                  "a prosecutor.")
 
     def to_service(self) -> enforcement_service.EnforcementFilter:
         return enforcement_service.EnforcementFilter(

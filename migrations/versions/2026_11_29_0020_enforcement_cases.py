@@ -98,6 +98,20 @@ def upgrade() -> None:
     op.create_index(f'ix_{name}_uscc', name, ['uscc'], unique=False)
     op.create_index(f'ix_{name}_lower_name', name, [sa.text('lower(name) text_pattern_ops')], unique=False)
 
+    op.create_table('enforcement_clue_case',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('enforcement_case_id', sa.Uuid(), nullable=False),
+    sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['pil_case.id'], name=op.f('fk_enforcement_clue_case_case_id_pil_case')),
+    sa.ForeignKeyConstraint(['enforcement_case_id'], ['enforcement_case.id'],
+                            name=op.f('fk_enforcement_clue_case_enforcement_case_id_enforcement_case')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enforcement_clue_case')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_enforcement_clue_case_case_id'))
+    )
+    op.create_index(op.f('ix_enforcement_clue_case_enforcement_case_id'), 'enforcement_clue_case',
+                    ['enforcement_case_id'], unique=False)
+
     op.add_column('referral', sa.Column('enforcement_case_id', sa.Uuid(), nullable=True))
     op.create_index(op.f('ix_referral_enforcement_case_id'), 'referral', ['enforcement_case_id'], unique=False)
     op.create_foreign_key(op.f('fk_referral_enforcement_case_id_enforcement_case'), 'referral', 'enforcement_case',
@@ -108,6 +122,8 @@ def downgrade() -> None:
     op.drop_constraint(op.f('fk_referral_enforcement_case_id_enforcement_case'), 'referral', type_='foreignkey')
     op.drop_index(op.f('ix_referral_enforcement_case_id'), table_name='referral')
     op.drop_column('referral', 'enforcement_case_id')
+    op.drop_index(op.f('ix_enforcement_clue_case_enforcement_case_id'), table_name='enforcement_clue_case')
+    op.drop_table('enforcement_clue_case')
     op.drop_index('ix_enforcement_party_lower_name', table_name='enforcement_party')
     op.drop_index('ix_enforcement_party_uscc', table_name='enforcement_party')
     op.drop_index('ix_enforcement_party_id_number_index', table_name='enforcement_party')

@@ -1,5 +1,6 @@
-"""A referral opened from an enforcement case: by the agency that holds the record, linked to it,
-naming its parties unless told otherwise; refused to everyone else."""
+"""What a screened enforcement case leads to, linked to it: a referral by the agency that holds the
+record, or a case a prosecutor opens from the procuratorate's own clue; each naming the record's
+parties unless told otherwise, and refused to every other role."""
 
 from __future__ import annotations
 
@@ -71,3 +72,45 @@ async def test_a_referral_from_a_record_is_checked_as_any_referral(client, world
     assert error_codes(body) == ["VALIDATION"] and body["errors"][0]["extensions"]["field"] == "title"
     mine = await graphql(client, RECORD_REFERRALS, {"id": record["id"]}, world.tokens["liaison-a"])
     assert mine["data"]["enforcementCase"]["referrals"] == []
+
+
+OPEN_CASE = """mutation($id: ID!, $input: OpenCaseInput!) {
+  openCaseFromEnforcementCase(enforcementCaseId: $id, input: $input) {
+    id number status agency { name } parties { name idNumber } } }"""
+RECORD_CASES = "query($id: ID!) { enforcementCase(id: $id) { cases { id number } } }"
+
+
+def case_input(**overrides) -> dict:
+    value = {"kind": "ADMINISTRATIVE", "title": "耕地被占未恢复", "domain": "ECOLOGY_RESOURCES",
+             "facts": "执法数据筛查发现：处罚后耕地仍未恢复。",
+             "geometry": {"type": "Point", "coordinates": [113.2, 34.5]}}
+    value.update(overrides)
+    return value
+
+
+async def test_a_prosecutor_opens_an_own_clue_case_from_a_screened_record(client, world, monkeypatch):
+    record = await recorded(client, world, monkeypatch)
+    body = await graphql(client, OPEN_CASE, {"id": record["id"], "input": case_input()}, world.tokens["prosecutor-1"])
+    assert "errors" not in body, body
+    case = body["data"]["openCaseFromEnforcementCase"]
+    assert case["status"] == "FILED" and case["agency"] is None  # the procuratorate's own clue
+    assert case["parties"] == [{"name": "示例建材有限公司", "idNumber": None}, {"name": "甲某", "idNumber": PERSON}]
+
+    linked = await graphql(client, RECORD_CASES, {"id": record["id"]}, world.tokens["prosecutor-1"])
+    assert linked["data"]["enforcementCase"]["cases"] == [{"id": case["id"], "number": case["number"]}]
+    # The agency sees its record, not the procuratorate's own case opened from it.
+    agency_view = await graphql(client, RECORD_CASES, {"id": record["id"]}, world.tokens["liaison-a"])
+    assert agency_view["data"]["enforcementCase"]["cases"] == []
+    assert (await listed(client, world, "prosecutor-1", {"referred": True}))["totalCount"] == 1
+
+
+@pytest.mark.parametrize(("user", "code"), [
+    ("prosecutor-2", "NOT_FOUND"), ("liaison-b", "NOT_FOUND"), ("liaison-a", "FORBIDDEN"),
+    ("assessor-1", "FORBIDDEN"), ("admin", "FORBIDDEN"),
+])
+async def test_only_prosecutors_who_see_the_record_open_a_case_from_it(client, world, monkeypatch, user, code):
+    record = await recorded(client, world, monkeypatch)
+    body = await graphql(client, OPEN_CASE, {"id": record["id"], "input": case_input()}, world.tokens[user])
+    assert error_codes(body) == [code] and body["data"] is None
+    linked = await graphql(client, RECORD_CASES, {"id": record["id"]}, world.tokens["prosecutor-1"])
+    assert linked["data"]["enforcementCase"]["cases"] == []
