@@ -9,14 +9,13 @@ in read-only mode streams with constant memory but took 45 s for 100k rows of 14
 calamine's 2 s, and an import must finish within a minute; the decoded sheet costs ~1.2 kB a row
 (about 120 MB for 100k rows). Checked rows go in batches by COPY into a temporary staging table;
 once the whole file is known to be good, one statement compares it with what the agency has and
-inserts the new cases and their parties. The template is written with openpyxl."""
+inserts the new cases and their parties. The template is in enforcement.template."""
 
 from __future__ import annotations
 
 import asyncio
 import codecs
 import csv
-import io
 import itertools
 import os
 import re
@@ -192,7 +191,7 @@ def read_rows(path: str) -> Iterator[tuple[int, dict[str, object]]]:
         reader = csv.reader(file)
         try:
             yield from _keyed(reader)
-        except csv.Error as error:  # a NUL byte, an unterminated quote, a field past the size limit
+        except csv.Error as error:  # e.g. a field past the size limit
             raise ValidationFailed(f"CSV 第 {reader.line_num} 行无法解析 / CSV line {reader.line_num} cannot be "
                                    f"read: {error}", field="file") from error
 
@@ -501,55 +500,3 @@ async def _import(session: AsyncSession, principal: Principal, path: str,
     report.created = created
     report.unchanged += len(numbers) - created
     return report
-
-
-# ---- the template -----------------------------------------------------------------------------
-
-def template_csv() -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([column.header for column in COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM makes Excel read it as UTF-8
-
-
-def template_xlsx(domains: list[tuple[str, str]]) -> bytes:
-    """The import sheet (headers only, Chinese with the English key) and a sheet of notes: what
-    each column takes, the kinds, domains and coordinate systems."""
-    import openpyxl
-    from openpyxl.styles import Font
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "执法案件 enforcement_cases"
-    sheet.append([column.header for column in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = max(14, len(column.header) + 4)
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("说明 notes")
-    notes.append(["列 column", "必填 required", "说明 note"])
-    for column in COLUMNS:
-        notes.append([column.header, "是 yes" if column.required else "否 no", column.note])
-    notes.append([])
-    notes.append(["案件类型 kind"])
-    names = {kind: name for name, kind in KIND_NAMES.items()}
-    for kind in EnforcementKind:
-        notes.append([kind.value, names.get(kind, "")])
-    notes.append([])
-    notes.append(["领域 domain"])
-    for code, name in domains:
-        notes.append([code, name])
-    notes.append([])
-    notes.append(["坐标系 crs"])
-    for crs in CoordinateSystem:
-        notes.append([crs.value])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-async def domain_names(session: AsyncSession) -> list[tuple[str, str]]:
-    rows = await session.execute(text("SELECT code, name_zh FROM referral_domain WHERE is_active "
-                                      "ORDER BY sort_order, code"))
-    return [(code, name) for code, name in rows]
-
