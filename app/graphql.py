@@ -31,6 +31,7 @@ from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from deadlines.api import DeadlineMutation, DeadlineQuery
+from enforcement.api import EnforcementMutation, EnforcementQuery
 from evidence.api import EvidenceQuery
 from geo.api import GeoMutation, GeoQuery
 from geo.types import SCALARS
@@ -44,9 +45,10 @@ logger = logging.getLogger("app.graphql")
 
 # Each domain's root fields, in the order the schema lists them.
 Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery,
-                              NotificationQuery, EvidenceQuery))
+                              NotificationQuery, EvidenceQuery, EnforcementQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, CaseMutation,
-                                    RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation))
+                                    RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation,
+                                    EnforcementMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

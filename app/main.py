@@ -22,6 +22,7 @@ from app.settings import ApiSettings, Settings, get_settings
 from core.db import database_unreachable, make_engine, make_session_factory
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
 from deadlines.routes import router as deadlines_router
+from enforcement.routes import router as enforcement_router
 from evidence.storage import EvidenceStore
 from geo.routes import router as tile_router
 
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(http_router)
     app.include_router(tile_router)
     app.include_router(deadlines_router)
+    app.include_router(enforcement_router)
     app.add_middleware(PlannedGraphQL)
     app.add_middleware(GraphQLShapedTransportErrors)
     app.add_middleware(RequestGuard, api_settings=settings.api)

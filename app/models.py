@@ -5,6 +5,7 @@ from cases import models as cases_models  # noqa: F401
 from core import numbering as core_numbering  # noqa: F401
 from core.db import Base
 from deadlines import models as deadlines_models  # noqa: F401
+from enforcement import models as enforcement_models  # noqa: F401
 from evidence import models as evidence_models  # noqa: F401
 from geo import models as geo_models  # noqa: F401
 from notifications import models as notifications_models  # noqa: F401

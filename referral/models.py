@@ -88,6 +88,8 @@ class Referral(Base):
     # Raised by every transition and every edit: an edit names the version it was based on, and
     # one based on an older version is refused (CONFLICT) instead of overwriting newer changes.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # The agency's own enforcement case the clue came from (enforcement package), when it did.
+    enforcement_case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enforcement_case.id"), index=True)
 
     @property
     def harms(self) -> list[Harm]:

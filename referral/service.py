@@ -84,6 +84,8 @@ class ReferralSubmission:
     parties: tuple[PartyData, ...] = ()
     # The agency means it to go to another jurisdiction than its own (geo.placement).
     cross_boundary: bool = False
+    # Set by enforcement.service, which checks the record is the submitting agency's own.
+    enforcement_case_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]],
         "harms": sorted({harm.value for harm in data.harms}), "legal_basis": data.legal_basis,
         "urgent": data.urgent, "parties": [party.fingerprint() for party in parties],
     }
+    if data.enforcement_case_id is not None:  # absent otherwise: earlier fingerprints stay valid
+        payload["enforcement_case"] = str(data.enforcement_case_id)
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -197,7 +201,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         harms_state_interests=Harm.STATE_INTERESTS in data.harms,
         harms_public_interest=Harm.PUBLIC_INTEREST in data.harms,
         legal_basis=clean_text(data.legal_basis, "legalBasis", 2000, required=False), urgent=data.urgent,
-        version=1)
+        version=1, enforcement_case_id=data.enforcement_case_id)
     for index, incoming in enumerate(files):
         check_description(incoming, field=f"evidence.{index}")
 

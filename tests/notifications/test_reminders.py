@@ -70,7 +70,8 @@ def test_without_the_adjusted_saturday_the_last_step_comes_a_day_later():
         f"[[chain]]\nrules = ['{code}']\nowed_by = 'PROCURATORATE'\nsteps = [{{ after_working_days = 0, "
         "notify = 'PROCURATORATE' }]" for code in ("REFERRAL_ACKNOWLEDGEMENT", "RECOMMENDATION_REPLY",
                                                    "RECOMMENDATION_REPLY_URGENT", "CIVIL_ANNOUNCEMENT",
-                                                   "RECTIFICATION_STAGE")), "milestones"),
+                                                   "RECTIFICATION_STAGE", "ENFORCEMENT_ENTRY")),
+     "milestones"),
     ("due_soon_working_days = 3\nmilestones = [50]\n[[chain]]\nrules = ['RECOMMENDATION_REPLY']\n"
      "owed_by = 'AGENCY_LIAISONS'\nsteps = [{ after_working_days = 3, notify = 'AGENCY_LIAISONS' }]",
      "start at 0"),
