@@ -31,6 +31,7 @@ from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from deadlines.api import DeadlineMutation, DeadlineQuery
+from evidence.api import EvidenceMutation
 from geo.types import SCALARS
 from recommendations.api import RecommendationMutation, RecommendationQuery
 from referral.api import ReferralMutation, ReferralQuery
@@ -40,7 +41,7 @@ logger = logging.getLogger("app.graphql")
 
 Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, CaseMutation, RecommendationMutation,
-                                    DeadlineMutation))
+                                    DeadlineMutation, EvidenceMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

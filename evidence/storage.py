@@ -8,19 +8,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
+from urllib.parse import quote
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import COMPLIANCE
 from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 from minio.helpers import genheaders
+from minio.objectlockconfig import DAYS, ObjectLockConfig
 from urllib3.exceptions import HTTPError
 
 from app.settings import StorageSettings
@@ -47,6 +51,12 @@ class IncompleteUpload:
 
 
 @dataclass(frozen=True)
+class ObjectDigest:
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
 class PutResult:
     key: str
     version_id: str | None
@@ -70,6 +80,13 @@ class EvidenceStore:
         self.client = Minio(settings.endpoint, access_key=settings.access_key,
                             secret_key=settings.secret_key, secure=settings.secure,
                             region=settings.region, http_client=http)
+        self.retention_days = settings.retention_days
+        # Presigned URLs name the host the client reaches the store at, which may differ from the
+        # app's own (a proxy in front of the store); signing is local, no request is made.
+        self._presigner = Minio(settings.presign_endpoint or settings.endpoint, access_key=settings.access_key,
+                                secret_key=settings.secret_key,
+                                secure=settings.secure if settings.presign_endpoint is None else settings.presign_secure,
+                                region=settings.region)
         self._executor = ThreadPoolExecutor(max_workers=settings.max_workers,
                                             thread_name_prefix="evidence-store")
 
@@ -84,9 +101,18 @@ class EvidenceStore:
             raise StorageUnavailable() from error
 
     async def ensure_bucket(self) -> None:
-        """Create the evidence bucket with object lock (which also turns on versioning)."""
+        """Create the evidence bucket with object lock (which also turns on versioning), and give
+        it the default COMPLIANCE retention of `retention_days` (0: none) if it has another: every
+        new version is then kept that long whatever becomes of its legal hold, and no credential
+        can shorten that. Written only when it differs, so a deployment whose set-up wrote it
+        (deploy/minio/setup.sh) needs no right to change it here."""
         if not await self._run(self.client.bucket_exists, self.bucket):
             await self._run(self.client.make_bucket, self.bucket, object_lock=True)
+        if self.retention_days:
+            wanted = ObjectLockConfig(COMPLIANCE, self.retention_days, DAYS)
+            current = await self._run(self.client.get_object_lock_config, self.bucket)
+            if (current.mode, current.duration) != (wanted.mode, wanted.duration):
+                await self._run(self.client.set_object_lock_config, self.bucket, wanted)
 
     async def is_reachable(self) -> bool:
         try:
@@ -211,6 +237,49 @@ class EvidenceStore:
                                                          include_version=True)]
 
         return await self._run(collect)
+
+    # Integrity and custody -------------------------------------------------------------------
+
+    async def digest(self, key: str, version_id: str | None) -> ObjectDigest | None:
+        """SHA-256 and size of a stored version, read back in full; None if it is not there."""
+
+        def read() -> ObjectDigest:
+            sha256, size = hashlib.sha256(), 0
+            for chunk in self.iter_version(key, version_id):
+                sha256.update(chunk)
+                size += len(chunk)
+            return ObjectDigest(sha256.hexdigest(), size)
+
+        try:
+            return await self._run(read)
+        except S3Error:
+            return None
+
+    def iter_version(self, key: str, version_id: str | None, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """A version's bytes, blocking (for code already on a worker thread: digests, bundles).
+        Raises S3Error NoSuchKey/NoSuchVersion if it is gone."""
+        response = self.client.get_object(self.bucket, key, version_id=version_id)
+        try:
+            yield from response.stream(chunk_size)
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def latest_version_id(self, key: str) -> str | None:
+        """The version a plain GET of the key returns (None: no version, or a delete marker)."""
+        try:
+            stat = await self._run(self.client.stat_object, self.bucket, key)
+        except S3Error:
+            return None
+        return stat.version_id
+
+    def presigned_download(self, key: str, version_id: str | None, *, filename: str, media_type: str,
+                           expires: timedelta) -> str:
+        """A URL that GETs exactly this version for `expires`, with the download's headers."""
+        return self._presigner.presigned_get_object(
+            self.bucket, key, expires=expires, version_id=version_id,
+            response_headers={"response-content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                              "response-content-type": media_type})
 
     # What only the janitor does (its own, stronger credentials in production) ---------------
 
