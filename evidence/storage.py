@@ -111,7 +111,7 @@ class EvidenceStore:
         if self.retention_days:
             wanted = ObjectLockConfig(COMPLIANCE, self.retention_days, DAYS)
             current = await self._run(self.client.get_object_lock_config, self.bucket)
-            if (current.mode, current.duration) != (wanted.mode, wanted.duration):
+            if current != wanted:
                 await self._run(self.client.set_object_lock_config, self.bucket, wanted)
 
     async def is_reachable(self) -> bool:
