@@ -117,6 +117,9 @@ def run_janitor(settings: Settings, grace: timedelta, every_seconds: int, integr
         logger.info("janitor: removed %d abandoned objects, aborted %d multipart uploads, held %d versions, "
                     "re-hashed %d evidence objects", len(report.removed), len(report.aborted), len(report.held),
                     len(integrity.checked))
+        if report.retained:
+            logger.warning("janitor: %d objects of abandoned uploads are under COMPLIANCE retention and stay until "
+                           "it ends: %s", len(report.retained), ", ".join(report.retained))
         missing = sorted(set(report.missing) | set(integrity.missing))
         if missing:
             logger.error("janitor: %d evidence objects are missing from the store: %s", len(missing),

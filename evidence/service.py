@@ -320,6 +320,9 @@ class SweepReport:
     aborted: list[str] = field(default_factory=list)  # incomplete multipart uploads aborted
     held: list[str] = field(default_factory=list)  # evidence versions the hold was finished on
     missing: list[str] = field(default_factory=list)  # evidence rows whose object is not in the store
+    # Objects of abandoned uploads the bucket's COMPLIANCE retention keeps: nobody can remove them
+    # before it ends (the price of retention by bucket default); sweep-orphans takes them after.
+    retained: list[str] = field(default_factory=list)
     integrity: custody.IntegrityReport = field(default_factory=custody.IntegrityReport)
 
 
@@ -341,10 +344,10 @@ async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta
             .where(or_(PendingUpload.abandoned_at.is_not(None), PendingUpload.created_at < cutoff))
             .order_by(PendingUpload.created_at).limit(batch).with_for_update(skip_locked=True))).all()
         for row in pending:
-            await _remove_unowned_object(session, store, row.object_key)
+            kept = await _remove_unowned_object(session, store, row.object_key)
             await session.delete(row)
             await session.commit()
-            report.removed.append(row.object_key)
+            (report.retained if kept else report.removed).append(row.object_key)
         if len(pending) < batch:
             break
     await session.commit()
@@ -359,15 +362,23 @@ async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta
     return report
 
 
-async def _remove_unowned_object(session: AsyncSession, store: EvidenceStore, key: str) -> None:
+async def _remove_unowned_object(session: AsyncSession, store: EvidenceStore, key: str) -> bool:
+    """Returns whether a version had to be kept (under retention)."""
     if await session.scalar(select(Evidence.id).where(Evidence.object_key == key)) is not None:
         # Cannot happen while rows are settled in the evidence row's own transaction; if it
         # ever does, the object is evidence and stays.
         logger.error("pending upload %s is owned by an evidence row; keeping the object", key)
-        return
+        return True
+    kept = False
     for version in await store.versions_of(key):
+        if await store.retained(key, version.version_id):
+            logger.warning("object %s (version %s) of an abandoned upload is under retention; kept",
+                           key, version.version_id)
+            kept = True
+            continue
         await store.release_hold(key, version.version_id)
         await store.delete_version(key, version.version_id)
+    return kept
 
 
 async def hold_evidence(session: AsyncSession, *, store: EvidenceStore,
@@ -406,6 +417,8 @@ async def sweep_orphans(session: AsyncSession, *, store: EvidenceStore, older_th
         if version.key in owned:
             continue
         if version.last_modified is not None and version.last_modified > cutoff:
+            continue
+        if await store.retained(version.key, version.version_id):
             continue
         await store.release_hold(version.key, version.version_id)
         await store.delete_version(version.key, version.version_id)

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -291,6 +291,21 @@ class EvidenceStore:
                     if item.object_name == key]
 
         return await self._run(collect)
+
+    async def retained(self, key: str, version_id: str | None) -> bool:
+        """Whether a retention (from the bucket's default) still forbids deleting this version."""
+
+        def until():
+            try:
+                retention = self.client.get_object_retention(self.bucket, key, version_id=version_id)
+            except S3Error as error:
+                if error.code in ("NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"):
+                    return None
+                raise
+            return retention.retain_until_date if retention and retention.mode else None
+
+        retain_until = await self._run(until)
+        return retain_until is not None and retain_until > datetime.now(timezone.utc)
 
     async def release_hold(self, key: str, version_id: str | None) -> None:
         await self._run(self.client.disable_object_legal_hold, self.bucket, key, version_id=version_id)

@@ -76,3 +76,21 @@ async def test_without_retention_the_legal_hold_alone_protects(client, world, re
         retention = None
     assert retention is None or retention.mode is None
     assert store.client.is_object_legal_hold_enabled(store.bucket, row.object_key, version_id=row.version_id)
+
+
+async def test_the_janitor_keeps_a_retained_object_of_an_abandoned_upload(resources, retaining_store, settings):
+    import io
+
+    from evidence.models import PendingUpload
+    from evidence.service import sweep
+
+    key = "referrals/abandoned/under-retention"
+    retaining_store.client.put_object(RETENTION_BUCKET, key, io.BytesIO(b"half a file"), 11)
+    async with resources.session_factory() as session:
+        session.add(PendingUpload(object_key=key, abandoned_at=datetime.now(timezone.utc)))
+        await session.commit()
+        report = await sweep(session, store=retaining_store, grace=timedelta(hours=1))
+    assert report.retained == [key] and report.removed == []
+    assert [version.key for version in await retaining_store.versions_of(key)] == [key]
+    async with resources.session_factory() as session:  # settled: the next run does not try again
+        assert await session.get(PendingUpload, key) is None
