@@ -28,7 +28,7 @@ from agencies.principal import Principal
 from core.db import utcnow
 from evidence import custody
 from evidence.models import CustodyAction, Evidence
-from evidence.service import _visible_evidence, require_content_role
+from evidence.service import require_content_role, visible_evidence_query
 from evidence.storage import EvidenceStore
 
 FORMAT = "pil-evidence-bundle/1"
@@ -101,7 +101,7 @@ async def prepare_bundle(session: AsyncSession, *, principal: Principal, key: Ed
     the subject within the principal's scope), the export written to each file's custody log,
     and the signed manifest. Assessors and administrators get FORBIDDEN, as for any content."""
     require_content_role(principal)
-    evidence = (await session.scalars(_visible_evidence(principal).where(evidence_filter)
+    evidence = (await session.scalars(visible_evidence_query(principal).where(evidence_filter)
                                       .order_by(Evidence.uploaded_at, Evidence.id))).all()
     export_id = uuid.uuid4()
     for item in evidence:

@@ -223,7 +223,7 @@ def _evidence_visible_to(principal: Principal):
     return visible_to(principal, agency_column=Evidence.agency_id, jurisdiction_column=Evidence.jurisdiction_id)
 
 
-def _visible_evidence(principal: Principal):
+def visible_evidence_query(principal: Principal):
     return select(Evidence).where(_evidence_visible_to(principal))
 
 
@@ -242,7 +242,7 @@ async def evidence_of(session: AsyncSession, *, principal: Principal, kind: Evid
                       owner_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Evidence]]:
     """The evidence of these owners of one kind, as far as the principal may see them, by owner id."""
     column = getattr(Evidence, OWNER_COLUMNS[kind])
-    rows = await session.scalars(_visible_evidence(principal)
+    rows = await session.scalars(visible_evidence_query(principal)
                                  .where(Evidence.owner_kind == kind, column.in_(owner_ids))
                                  .order_by(Evidence.uploaded_at, Evidence.id))
     return grouped(rows, owner_ids, key=lambda row: getattr(row, OWNER_COLUMNS[kind]))
@@ -256,7 +256,7 @@ async def visible_evidence(session: AsyncSession, *, principal: Principal, evide
         parsed = None
     evidence = None
     if parsed is not None:
-        evidence = await session.scalar(_visible_evidence(principal).where(Evidence.id == parsed))
+        evidence = await session.scalar(visible_evidence_query(principal).where(Evidence.id == parsed))
     if evidence is None:
         raise NotFound("证据不存在 / evidence not found")
     return evidence
