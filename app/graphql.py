@@ -32,7 +32,7 @@ from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
 from deadlines.api import DeadlineMutation, DeadlineQuery
 from enforcement.api import EnforcementMutation, EnforcementQuery
-from evidence.api import EvidenceQuery
+from evidence.api import EvidenceMutation, EvidenceQuery
 from geo.api import GeoMutation, GeoQuery
 from geo.types import SCALARS
 from notifications.api import NotificationMutation, NotificationQuery
@@ -48,7 +48,7 @@ Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, Recommendat
                               NotificationQuery, EvidenceQuery, EnforcementQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, CaseMutation,
                                     RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation,
-                                    EnforcementMutation))
+                                    EnforcementMutation, EvidenceMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from sqlalchemy import text
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import false, or_, select, text
 from starlette.concurrency import iterate_in_threadpool
 
 from agencies.principal import Principal
@@ -17,6 +18,8 @@ from app.context import Resources, authenticate_request
 from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, DatabaseUnavailable, Unauthenticated
+from evidence import bundle as bundles
+from evidence.models import Evidence
 from evidence.service import open_evidence_content
 
 logger = logging.getLogger(__name__)
@@ -97,9 +100,17 @@ async def _store_ready(resources: Resources) -> bool:
 async def evidence_content(evidence_id: str, request: Request) -> Response:
     """Stream an evidence file to someone allowed to open it; the download is logged first."""
 
+    resources: Resources = request.app.state.resources
+    storage = resources.settings.storage
+
     async def work(session, principal: Principal) -> Response:
-        evidence, chunks = await open_evidence_content(
-            session, principal=principal, store=request.app.state.resources.store, evidence_id=evidence_id)
+        download = await open_evidence_content(
+            session, principal=principal, store=resources.store, evidence_id=evidence_id,
+            presign_over_bytes=storage.presign_download_over_bytes,
+            presign_ttl=timedelta(seconds=storage.presign_ttl_seconds))
+        evidence, chunks = download.evidence, download.chunks
+        if download.url is not None:  # a large file: the client fetches this version from the store
+            return RedirectResponse(download.url, status_code=307, headers={"Cache-Control": "private, no-store"})
         headers = {
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(evidence.filename)}",
             "Content-Length": str(evidence.size_bytes),
@@ -111,6 +122,58 @@ async def evidence_content(evidence_id: str, request: Request) -> Response:
                                  headers=headers)
 
     # The download is in the custody log before the first byte leaves.
+    return await answer_as_principal(request, work, commit=True)
+
+
+def _bundle_response(bundle: bundles.Bundle, store) -> StreamingResponse:
+    return StreamingResponse(iterate_in_threadpool(bundles.stream_bundle(bundle, store)), media_type="application/zip",
+                             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(bundle.filename)}",
+                                      "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+
+@router.get("/referrals/{referral_id}/evidence-bundle.zip", include_in_schema=False)
+async def referral_evidence_bundle(referral_id: str, request: Request) -> Response:
+    """The referral's evidence for court, signed (evidence/bundle.py); the export is logged first."""
+    from referral.service import get_referral
+
+    resources: Resources = request.app.state.resources
+
+    async def work(session, principal: Principal) -> Response:
+        referral = await get_referral(session, principal=principal, referral_id=referral_id)
+        bundle = await bundles.prepare_bundle(
+            session, principal=principal, key=bundles.signing_key(resources.settings.bundle.signing_key),
+            subject=bundles.Subject("referral", referral.id, referral.number),
+            evidence_filter=Evidence.referral_id == referral.id)
+        return _bundle_response(bundle, resources.store)
+
+    return await answer_as_principal(request, work, commit=True)
+
+
+@router.get("/cases/{case_id}/evidence-bundle.zip", include_in_schema=False)
+async def case_evidence_bundle(case_id: str, request: Request) -> Response:
+    """The case's evidence: its referral's files, and those of its recommendations' replies,
+    rectification reports and checks."""
+    from cases.service import get_case
+    from recommendations.models import Recommendation, RecommendationReply, RectificationCheck, RectificationReport
+
+    resources: Resources = request.app.state.resources
+
+    async def work(session, principal: Principal) -> Response:
+        case = await get_case(session, principal=principal, case_id=case_id)
+        recommendations = select(Recommendation.id).where(Recommendation.case_id == case.id)
+        evidence_filter = or_(
+            Evidence.referral_id == case.referral_id if case.referral_id else false(),
+            Evidence.reply_id.in_(select(RecommendationReply.id)
+                                  .where(RecommendationReply.recommendation_id.in_(recommendations))),
+            Evidence.rectification_report_id.in_(select(RectificationReport.id)
+                                                 .where(RectificationReport.recommendation_id.in_(recommendations))),
+            Evidence.rectification_check_id.in_(select(RectificationCheck.id)
+                                                .where(RectificationCheck.recommendation_id.in_(recommendations))))
+        bundle = await bundles.prepare_bundle(
+            session, principal=principal, key=bundles.signing_key(resources.settings.bundle.signing_key),
+            subject=bundles.Subject("case", case.id, case.number), evidence_filter=evidence_filter)
+        return _bundle_response(bundle, resources.store)
+
     return await answer_as_principal(request, work, commit=True)
 
 

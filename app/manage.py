@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|worker`."""
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|worker|verify-custody|bundle-public-key`."""
 
 from __future__ import annotations
 
@@ -108,17 +108,29 @@ async def with_store(settings: Settings, work):
         await engine.dispose()
 
 
-def run_janitor(settings: Settings, grace: timedelta, every_seconds: int) -> int:
+def run_janitor(settings: Settings, grace: timedelta, every_seconds: int, integrity_batch: int = 100) -> int:
     from evidence.service import sweep
 
     async def once(session, store) -> int:
-        report = await sweep(session, store=store, grace=grace)
-        logger.info("janitor: removed %d abandoned objects, aborted %d multipart uploads, held %d versions",
-                    len(report.removed), len(report.aborted), len(report.held))
-        if report.missing:
-            logger.error("janitor: %d evidence objects are missing from the store: %s", len(report.missing),
-                         ", ".join(report.missing))
-        return 1 if report.missing else 0
+        report = await sweep(session, store=store, grace=grace, integrity_batch=integrity_batch)
+        integrity = report.integrity
+        logger.info("janitor: removed %d abandoned objects, aborted %d multipart uploads, held %d versions, "
+                    "re-hashed %d evidence objects", len(report.removed), len(report.aborted), len(report.held),
+                    len(integrity.checked))
+        if report.retained:
+            logger.warning("janitor: %d objects of abandoned uploads are under COMPLIANCE retention and stay until "
+                           "it ends: %s", len(report.retained), ", ".join(report.retained))
+        missing = sorted(set(report.missing) | set(integrity.missing))
+        if missing:
+            logger.error("janitor: %d evidence objects are missing from the store: %s", len(missing),
+                         ", ".join(missing))
+        if integrity.altered:
+            logger.error("janitor: %d evidence objects no longer match their recorded SHA-256: %s",
+                         len(integrity.altered), ", ".join(integrity.altered))
+        if integrity.superseded:
+            logger.warning("janitor: a newer version was written over %d evidence keys (the evidence versions "
+                           "are intact): %s", len(integrity.superseded), ", ".join(integrity.superseded))
+        return 1 if missing or integrity.altered else 0
 
     if not every_seconds:
         return asyncio.run(with_store(settings, once))
@@ -177,6 +189,26 @@ async def load_calendar(settings: Settings, years: list[int] | None) -> int:
     return 1 if None in results.values() else 0
 
 
+def verify_custody(settings: Settings, with_objects: bool) -> int:
+    from evidence.custody import verify_log
+
+    result = asyncio.run(with_store(settings, lambda session, store: verify_log(
+        session, store=store if with_objects else None)))
+    if result.problem:
+        logger.error("custody log BROKEN after %d sound entries: %s", result.entries, result.problem)
+        return 1
+    logger.info("custody log intact: %d entries chained, %d evidence rows match their upload entries%s",
+                result.entries, result.evidence_checked,
+                f", {result.objects_checked} stored objects re-hashed" if with_objects else "")
+    return 0
+
+
+def bundle_public_key(settings: Settings) -> None:
+    from evidence.bundle import public_key_text, signing_key
+
+    print(public_key_text(signing_key(settings.bundle.signing_key)))
+
+
 def export_schema(path: Path = ROOT / "schema.graphql") -> None:
     from app.graphql import schema_sdl
 
@@ -184,7 +216,7 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
-                                         "import-layer", "load-calendar"})
+                                         "import-layer", "load-calendar", "verify-custody"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,6 +236,13 @@ def main(argv: list[str] | None = None) -> int:
                          help="leave pending uploads and multipart uploads younger than this alone")
     janitor.add_argument("--every", type=int, default=0, metavar="SECONDS",
                          help="run again every SECONDS until stopped (0: once)")
+    janitor.add_argument("--integrity-batch", type=int, default=100, metavar="ROWS",
+                         help="re-hash this many evidence objects per run, least recently checked first")
+    verify = commands.add_parser(
+        "verify-custody", help="check the whole custody hash chain and every evidence row against its upload "
+                               "entry; name the first broken link (exit 1)")
+    verify.add_argument("--objects", action="store_true", help="also re-hash every stored evidence object")
+    commands.add_parser("bundle-public-key", help="print the public key that verifies evidence bundles")
     orphans = commands.add_parser("sweep-orphans", help="remove stored objects that no evidence row or "
                                                         "pending upload accounts for (reads every key)")
     orphans.add_argument("--older-than-minutes", type=int, default=60)
@@ -261,7 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         loaded = asyncio.run(load_demo(settings))
         logger.info("demo data %s", "loaded" if loaded else "already present")
     if args.command == "sweep":
-        return run_janitor(settings, timedelta(minutes=args.grace_minutes), args.every)
+        return run_janitor(settings, timedelta(minutes=args.grace_minutes), args.every, args.integrity_batch)
+    if args.command == "verify-custody":
+        return verify_custody(settings, args.objects)
+    if args.command == "bundle-public-key":
+        bundle_public_key(settings)
     if args.command == "sweep-orphans":
         from evidence.service import sweep_orphans
 

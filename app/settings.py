@@ -21,6 +21,8 @@ DEMO_DB_PASSWORD = "pil-dev-db-password"
 DEMO_PROTECT_DATA_KEY = base64.b64encode(b"pil-dev-only-data-key-change-me!").decode()
 DEMO_PROTECT_INDEX_KEY = base64.b64encode(b"pil-dev-only-index-key-change-me").decode()
 PROTECTION_KEY_BYTES = 32
+DEMO_BUNDLE_SIGNING_KEY = base64.b64encode(b"pil-dev-only-bundle-signing-key!").decode()
+BUNDLE_KEY_BYTES = 32
 
 
 class Environment(str, Enum):
@@ -73,6 +75,13 @@ class StorageSettings(BaseSettings):
     public_secure: bool | None = None  # None: as `secure`
     # A presigned part URL is good for this long; a client asks again for the parts it still needs.
     presigned_url_seconds: int = Field(default=15 * 60, ge=60, le=7 * 24 * 3600)
+    # COMPLIANCE retention every new evidence version gets from the bucket's default (0: none; the
+    # legal hold still applies). Nobody, root included, can delete a version before it ends.
+    retention_days: int = Field(default=0, ge=0, le=36500)
+    # Downloads larger than this are a redirect to a presigned URL valid for presign_ttl_seconds,
+    # so big files do not pass through the app; smaller ones stream through it.
+    presign_download_over_bytes: int = Field(default=128 * 1024 * 1024, ge=0)
+    presign_ttl_seconds: int = Field(default=300, ge=10, le=3600)
 
 
 class AuthSettings(BaseSettings):
@@ -117,6 +126,27 @@ class ProtectionSettings(BaseSettings):
         return value
 
 
+class BundleSettings(BaseSettings):
+    """The key evidence bundles are signed with: base64 of a 32-byte Ed25519 private key (seed),
+    e.g. `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
+    `python -m app.manage bundle-public-key` prints the public key that verifies them."""
+
+    model_config = SettingsConfigDict(env_prefix="PIL_BUNDLE_")
+
+    signing_key: str = DEMO_BUNDLE_SIGNING_KEY
+
+    @field_validator("signing_key")
+    @classmethod
+    def _is_a_key(cls, value: str) -> str:
+        try:
+            key = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ValueError("must be base64") from error
+        if len(key) != BUNDLE_KEY_BYTES:
+            raise ValueError(f"must be base64 of {BUNDLE_KEY_BYTES} bytes")
+        return value
+
+
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIL_API_")
 
@@ -154,6 +184,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
+    bundle: BundleSettings = Field(default_factory=BundleSettings)
 
     @property
     def is_production(self) -> bool:
@@ -181,6 +212,8 @@ class Settings(BaseSettings):
                 problems.append("PIL_PROTECT_INDEX_KEY is the demo value")
             if self.protection.data_key == self.protection.index_key:
                 problems.append("PIL_PROTECT_DATA_KEY and PIL_PROTECT_INDEX_KEY are the same key")
+            if self.bundle.signing_key == DEMO_BUNDLE_SIGNING_KEY:
+                problems.append("PIL_BUNDLE_SIGNING_KEY is the demo value")
         if problems:
             raise RuntimeError("refusing to start in production: " + "; ".join(problems))
 

@@ -48,15 +48,15 @@ async def evidence_geometry(session: AsyncSession, *, principal: Principal, stor
                             evidence_id: str) -> dict:
     """The geometry of a geodata evidence file, as a GeoJSON geometry in WGS84. Reading it is
     reading the evidence: scoped, for the roles that may open contents, and logged as a download."""
-    evidence, chunks = await open_evidence_content(session, principal=principal, store=store,
-                                                   evidence_id=evidence_id)
+    download = await open_evidence_content(session, principal=principal, store=store, evidence_id=evidence_id)
+    evidence = download.evidence
     if evidence.kind is not EvidenceKind.GEODATA:
         raise ValidationFailed(f"该证据不是地理数据 / this evidence is {evidence.kind.value}, not GEODATA",
                                field=FIELD)
     if evidence.size_bytes > MAX_GEODATA_BYTES:
         raise ValidationFailed(f"地理数据文件过大 / geodata over {MAX_GEODATA_BYTES} bytes is not read as a geometry",
                                field=FIELD)
-    content = await store.collect(chunks)
+    content = await store.collect(download.chunks)
     geometry = parse_geodata(evidence.media_type, content)
     return mapping(parse_geometry(geometry, CoordinateSystem.WGS84, field=FIELD))
 

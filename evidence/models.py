@@ -6,7 +6,19 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, created_at_column, string_enum, uuid_pk
@@ -15,7 +27,19 @@ from evidence.kinds import EvidenceKind
 
 class CustodyAction(str, enum.Enum):
     UPLOADED = "UPLOADED"
-    DOWNLOADED = "DOWNLOADED"
+    DOWNLOADED = "DOWNLOADED"  # the bytes streamed through the app
+    DOWNLOAD_URL_ISSUED = "DOWNLOAD_URL_ISSUED"  # a short-lived presigned URL handed out instead
+    EXPORTED = "EXPORTED"  # copied into an evidence bundle
+    VERIFIED = "VERIFIED"  # re-hashed on request (verifyEvidence); detail says with what result
+
+
+class IntegrityStatus(str, enum.Enum):
+    """What the last check of the stored bytes found (NULL: not checked yet)."""
+
+    INTACT = "INTACT"
+    MISSING = "MISSING"  # the pinned version is gone from the store
+    ALTERED = "ALTERED"  # its bytes no longer hash to the recorded SHA-256
+    SUPERSEDED = "SUPERSEDED"  # intact, but someone wrote a newer version over the evidence key
 
 
 class EvidenceOwnerKind(str, enum.Enum):
@@ -85,6 +109,10 @@ class Evidence(Base):
     # When the store confirmed the legal hold on this version; NULL means not yet held, and
     # `python -m app.manage hold-evidence` (or the janitor) finishes it.
     held_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last re-hash of the stored bytes (the janitor's rolling check, verifyEvidence).
+    integrity_status: Mapped[IntegrityStatus | None] = mapped_column(
+        string_enum(IntegrityStatus, "evidence_integrity_status"))
+    integrity_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     custody_events: Mapped[list[CustodyEvent]] = relationship(back_populates="evidence", lazy="raise")
 
@@ -98,23 +126,63 @@ class Evidence(Base):
         Index("ix_evidence_reply_id_uploaded_at_id", "reply_id", "uploaded_at", "id"),
         Index("ix_evidence_rectification_report_id_uploaded_at_id", "rectification_report_id", "uploaded_at", "id"),
         Index("ix_evidence_rectification_check_id_uploaded_at_id", "rectification_check_id", "uploaded_at", "id"),
+        # The janitor's rolling integrity check takes the never and least recently checked rows first.
+        Index("ix_evidence_integrity_checked_at", "integrity_checked_at"),
     )
 
 
+def _chained() -> Mapped[str]:
+    # Written by the database's insert trigger (migration 0019), never by the application.
+    return mapped_column(String(64), server_default=FetchedValue())
+
+
 class CustodyEvent(Base):
-    """Who did what with an evidence file, and when: every upload and download, never edited."""
+    """Who did what with an evidence file, and when: every upload, download, export and check.
+
+    Append-only and hash-chained, both enforced by the database (migration 0019): a trigger
+    refuses UPDATE and DELETE, and the insert trigger numbers the entry (`seq`) and writes its
+    hashes (evidence/chain.py says how) while holding the chain head's row lock, so concurrent
+    appends line up one after another."""
 
     __tablename__ = "custody_event"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    evidence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evidence.id"), index=True)
+    evidence_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evidence.id"))
     action: Mapped[CustodyAction] = mapped_column(string_enum(CustodyAction, "custody_action"))
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("user_account.id"))
     actor_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
     actor_name: Mapped[str] = mapped_column(String(100))
     occurred_at: Mapped[datetime] = created_at_column()
+    # Canonical JSON of what else the entry attests (the upload's hash and version, how a
+    # download was served, which bundle an export went into, a check's result).
+    detail: Mapped[str | None] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True, server_default=FetchedValue())
+    content_sha256: Mapped[str] = _chained()
+    previous_sha256: Mapped[str] = _chained()
+    chain_sha256: Mapped[str] = _chained()
+    evidence_previous_sha256: Mapped[str] = _chained()
+    evidence_chain_sha256: Mapped[str] = _chained()
 
     evidence: Mapped[Evidence] = relationship(back_populates="custody_events", lazy="raise")
+
+    __table_args__ = (
+        # An item's history in order, and its chain's last entry for the next append.
+        Index("ix_custody_event_evidence_id_seq", "evidence_id", "seq"),
+    )
+
+
+class CustodyChainHead(Base):
+    """The last entry of the custody log: one row, locked by every append (the insert trigger) so
+    entries are numbered and chained one after another, and compared with the log's real last
+    entry by the verifier (a deleted tail shows)."""
+
+    __tablename__ = "custody_chain_head"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    chain_sha256: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
 
 class PendingUpload(Base):

@@ -201,7 +201,7 @@ async def confirm_upload(session: AsyncSession, *, principal: Principal, store: 
         # Nothing held while the object is completed and read back (it may be gigabytes).
         await unit_of_work.checkpoint(session)
         put = await store.complete_upload(upload.object_key, upload.store_upload_id, arrived)
-    size, sha256, head = await store.digest(put.key, put.version_id, SNIFF_BYTES)
+    size, sha256, head = await store.read_back(put.key, put.version_id, SNIFF_BYTES)
     upload = await get_upload(session, principal=principal, upload_id=upload_id, for_update=True)
     if upload.status is EvidenceUploadStatus.CONFIRMED:  # a concurrent confirmation finished first
         return await session.scalar(select(Evidence).where(Evidence.id == upload.id))

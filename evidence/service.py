@@ -22,6 +22,8 @@ from core import unit_of_work
 from core.db import utcnow
 from core.errors import Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from core.loaders import grouped
+from core.permissions import require
+from evidence import custody
 from evidence.kinds import BombLimits, EvidenceKind, check_kind, could_be, inspect_structure, refuse_type
 from evidence.models import OWNER_COLUMNS, CustodyAction, CustodyEvent, Evidence, EvidenceOwnerKind, PendingUpload
 from evidence.sniff import SNIFF_BYTES, sniff_media_type
@@ -241,7 +243,9 @@ def new_evidence(*, principal: Principal, owner: EvidenceOwner, evidence_id: uui
         sha256=sha256, description=(description or "").strip() or None,
         uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id,
         held_at=utcnow())
-    evidence.custody_events = [CustodyEvent(action=CustodyAction.UPLOADED, **_actor_columns(principal))]
+    evidence.custody_events = [CustodyEvent(action=CustodyAction.UPLOADED, occurred_at=utcnow(),
+                                            detail=custody.canonical_json(custody.upload_detail(evidence)),
+                                            **_actor_columns(principal))]
     return evidence
 
 
@@ -260,7 +264,7 @@ def evidence_visible_to(principal: Principal):
     return visible_to(principal, agency_column=Evidence.agency_id, jurisdiction_column=Evidence.jurisdiction_id)
 
 
-def _visible_evidence(principal: Principal):
+def visible_evidence_query(principal: Principal):
     return select(Evidence).where(evidence_visible_to(principal))
 
 
@@ -279,30 +283,72 @@ async def evidence_of(session: AsyncSession, *, principal: Principal, kind: Evid
                       owner_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Evidence]]:
     """The evidence of these owners of one kind, as far as the principal may see them, by owner id."""
     column = getattr(Evidence, OWNER_COLUMNS[kind])
-    rows = await session.scalars(_visible_evidence(principal)
+    rows = await session.scalars(visible_evidence_query(principal)
                                  .where(Evidence.owner_kind == kind, column.in_(owner_ids))
                                  .order_by(Evidence.uploaded_at, Evidence.id))
     return grouped(rows, owner_ids, key=lambda row: getattr(row, OWNER_COLUMNS[kind]))
 
 
-async def open_evidence_content(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
-                                evidence_id: str) -> tuple[Evidence, Iterator[bytes]]:
-    """The evidence row and its bytes, for someone allowed to see them; records the download."""
+async def visible_evidence(session: AsyncSession, *, principal: Principal, evidence_id: str) -> Evidence:
+    """One evidence row within the principal's scope, else NOT_FOUND (whether or not it exists)."""
     try:
-        parsed = uuid.UUID(evidence_id)
+        parsed = uuid.UUID(str(evidence_id))
     except ValueError:
         parsed = None
     evidence = None
     if parsed is not None:
-        evidence = await session.scalar(_visible_evidence(principal).where(Evidence.id == parsed))
+        evidence = await session.scalar(visible_evidence_query(principal).where(Evidence.id == parsed))
     if evidence is None:
         raise NotFound("证据不存在 / evidence not found")
+    return evidence
+
+
+def require_content_role(principal: Principal) -> None:
     if principal.role not in CONTENT_ROLES:
         raise Forbidden("此角色不能查看证据内容 / this role may not open evidence contents")
+
+
+@dataclass(frozen=True)
+class EvidenceDownload:
+    """Either the bytes to stream (`chunks`) or a short-lived presigned URL to send the client to."""
+
+    evidence: Evidence
+    chunks: Iterator[bytes] | None = None
+    url: str | None = None
+
+
+async def open_evidence_content(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
+                                evidence_id: str, presign_over_bytes: int | None = None,
+                                presign_ttl: timedelta = timedelta(minutes=5)) -> EvidenceDownload:
+    """The evidence's bytes for someone allowed to see them, and the download in the custody log.
+    A file over `presign_over_bytes` is not streamed through the app: the caller gets a URL for
+    exactly the pinned version, valid for `presign_ttl`, issued only after these checks, and the
+    log says so (DOWNLOAD_URL_ISSUED, with its expiry)."""
+    evidence = await visible_evidence(session, principal=principal, evidence_id=evidence_id)
+    require_content_role(principal)
+    if presign_over_bytes is not None and evidence.size_bytes > presign_over_bytes:
+        url = store.presigned_download(evidence.object_key, evidence.version_id, filename=evidence.filename,
+                                       media_type=evidence.media_type, expires=presign_ttl)
+        custody.record(session, evidence_id=evidence.id, action=CustodyAction.DOWNLOAD_URL_ISSUED,
+                       principal=principal, detail={"expiresAt": (utcnow() + presign_ttl).isoformat(),
+                                                    "versionId": evidence.version_id})
+        return EvidenceDownload(evidence, url=url)
     chunks = await store.open_chunks(evidence.object_key, evidence.version_id)
-    session.add(CustodyEvent(evidence_id=evidence.id, action=CustodyAction.DOWNLOADED,
-                             **_actor_columns(principal)))
-    return evidence, chunks
+    custody.record(session, evidence_id=evidence.id, action=CustodyAction.DOWNLOADED, principal=principal)
+    return EvidenceDownload(evidence, chunks=chunks)
+
+
+async def verify_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
+                          evidence_id: str) -> custody.ItemCheck:
+    """Re-hash the stored object and check the item's custody chain (prosecutors, in scope); the
+    check and its result go into the log."""
+    evidence = await visible_evidence(session, principal=principal, evidence_id=evidence_id)
+    require(principal, Role.PROSECUTOR)
+    result = await custody.check_item(session, store=store, evidence=evidence)
+    custody.record(session, evidence_id=evidence.id, action=CustodyAction.VERIFIED, principal=principal,
+                   detail={"status": result.status.value, "storedSha256": result.stored_sha256,
+                           "chainIntact": result.chain_problem is None})
+    return result
 
 
 # The janitor ---------------------------------------------------------------------------------
@@ -315,13 +361,21 @@ class SweepReport:
     aborted: list[str] = field(default_factory=list)  # incomplete multipart uploads aborted
     held: list[str] = field(default_factory=list)  # evidence versions the hold was finished on
     missing: list[str] = field(default_factory=list)  # evidence rows whose object is not in the store
+    # Objects of abandoned uploads the bucket's COMPLIANCE retention keeps: nobody can remove them
+    # before it ends (the price of retention by bucket default); sweep-orphans takes them after.
+    retained: list[str] = field(default_factory=list)
+    integrity: custody.IntegrityReport = field(default_factory=custody.IntegrityReport)
 
 
 async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta,
-                batch: int = 500) -> SweepReport:
+                batch: int = 500, integrity_batch: int = 100,
+                integrity_max_bytes: int = 2 * 1024 * 1024 * 1024) -> SweepReport:
     """Remove the objects of abandoned uploads (and of pending ones older than `grace`: their
-    request is long over), abort multipart uploads older than `grace`, and finish the legal hold
-    on evidence rows that lack it. Each object is settled in its own transaction."""
+    request is long over), abort multipart uploads older than `grace`, finish the legal hold
+    on evidence rows that lack it, and re-hash the next slice of evidence objects (the least
+    recently checked: at most `integrity_batch` of them and about `integrity_max_bytes`), so
+    missing or altered bytes are found within (rows / integrity_batch) runs. Each object is
+    settled in its own transaction."""
     report = SweepReport()
     now = utcnow()
     cutoff = now - grace
@@ -341,10 +395,10 @@ async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta
                 if upload.key == row.object_key:  # its parts, if the client never completed it
                     await store.abort_upload(upload.key, upload.upload_id)
                     report.aborted.append(upload.key)
-            await _remove_unowned_object(session, store, row.object_key)
+            kept = await _remove_unowned_object(session, store, row.object_key)
             await session.delete(row)
             await session.commit()
-            report.removed.append(row.object_key)
+            (report.retained if kept else report.removed).append(row.object_key)
         if len(pending) < batch:
             break
     await session.commit()
@@ -356,18 +410,28 @@ async def sweep(session: AsyncSession, *, store: EvidenceStore, grace: timedelta
             report.aborted.append(upload.key)
     held, missing = await hold_evidence(session, store=store, only_unheld=True)
     report.held, report.missing = held, missing
+    report.integrity = await custody.check_integrity_batch(session, store=store, batch=integrity_batch,
+                                                           max_bytes=integrity_max_bytes)
     return report
 
 
-async def _remove_unowned_object(session: AsyncSession, store: EvidenceStore, key: str) -> None:
+async def _remove_unowned_object(session: AsyncSession, store: EvidenceStore, key: str) -> bool:
+    """Returns whether a version had to be kept (under retention)."""
     if await session.scalar(select(Evidence.id).where(Evidence.object_key == key)) is not None:
         # Cannot happen while rows are settled in the evidence row's own transaction; if it
         # ever does, the object is evidence and stays.
         logger.error("pending upload %s is owned by an evidence row; keeping the object", key)
-        return
+        return True
+    kept = False
     for version in await store.versions_of(key):
+        if await store.retained(key, version.version_id):
+            logger.warning("object %s (version %s) of an abandoned upload is under retention; kept",
+                           key, version.version_id)
+            kept = True
+            continue
         await store.release_hold(key, version.version_id)
         await store.delete_version(key, version.version_id)
+    return kept
 
 
 async def hold_evidence(session: AsyncSession, *, store: EvidenceStore,
@@ -406,6 +470,8 @@ async def sweep_orphans(session: AsyncSession, *, store: EvidenceStore, older_th
         if version.key in owned:
             continue
         if version.last_modified is not None and version.last_modified > cutoff:
+            continue
+        if await store.retained(version.key, version.version_id):
             continue
         await store.release_hold(version.key, version.version_id)
         await store.delete_version(version.key, version.version_id)

@@ -15,14 +15,17 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, TypeVar
+from urllib.parse import quote
 
 import urllib3
 from minio import Minio
+from minio.commonconfig import COMPLIANCE
 from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 from minio.helpers import genheaders
+from minio.objectlockconfig import DAYS, ObjectLockConfig
 from urllib3.exceptions import HTTPError
 
 from app.settings import StorageSettings
@@ -46,6 +49,12 @@ class IncompleteUpload:
     key: str
     upload_id: str
     initiated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ObjectDigest:
+    sha256: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,7 @@ class EvidenceStore:
         self.client = Minio(settings.endpoint, access_key=settings.access_key,
                             secret_key=settings.secret_key, secure=settings.secure,
                             region=settings.region, http_client=http)
+        self.retention_days = settings.retention_days
         # Presigned URLs are signed for the host the client will reach (the signature covers it);
         # signing is local, with the region given, so this client never connects anywhere.
         self.public_client = Minio(settings.public_endpoint or settings.endpoint, access_key=settings.access_key,
@@ -140,9 +150,18 @@ class EvidenceStore:
             raise StorageUnavailable() from error
 
     async def ensure_bucket(self) -> None:
-        """Create the evidence bucket with object lock (which also turns on versioning)."""
+        """Create the evidence bucket with object lock (which also turns on versioning), and give
+        it the default COMPLIANCE retention of `retention_days` (0: none) if it has another: every
+        new version is then kept that long whatever becomes of its legal hold, and no credential
+        can shorten that. Written only when it differs, so a deployment whose set-up wrote it
+        (deploy/minio/setup.sh) needs no right to change it here."""
         if not await self._run(self.client.bucket_exists, self.bucket):
             await self._run(self.client.make_bucket, self.bucket, object_lock=True)
+        if self.retention_days:
+            wanted = ObjectLockConfig(COMPLIANCE, self.retention_days, DAYS)
+            current = await self._run(self.client.get_object_lock_config, self.bucket)
+            if current != wanted:
+                await self._run(self.client.set_object_lock_config, self.bucket, wanted)
 
     async def is_reachable(self) -> bool:
         try:
@@ -269,22 +288,17 @@ class EvidenceStore:
                                     [Part(part.number, part.etag) for part in parts])
         return PutResult(key=key, version_id=completed.version_id)
 
-    async def digest(self, key: str, version_id: str | None, head_size: int) -> tuple[int, str, bytes]:
+    async def read_back(self, key: str, version_id: str | None, head_size: int = 0) -> tuple[int, str, bytes]:
         """Stream a stored version back: its size, its SHA-256 and its first `head_size` bytes."""
 
         def read() -> tuple[int, str, bytes]:
-            response = self.client.get_object(self.bucket, key, version_id=version_id)
-            digest, size, head = hashlib.sha256(), 0, bytearray()
-            try:
-                for chunk in response.stream(1024 * 1024):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    if len(head) < head_size:
-                        head += chunk[:head_size - len(head)]
-            finally:
-                response.close()
-                response.release_conn()
-            return size, digest.hexdigest(), bytes(head)
+            sha256, size, head = hashlib.sha256(), 0, bytearray()
+            for chunk in self.iter_version(key, version_id):
+                sha256.update(chunk)
+                size += len(chunk)
+                if len(head) < head_size:
+                    head += chunk[:head_size - len(head)]
+            return size, sha256.hexdigest(), bytes(head)
 
         return await self._run(read)
 
@@ -335,6 +349,42 @@ class EvidenceStore:
 
         return await self._run(collect)
 
+    # Integrity and custody -------------------------------------------------------------------
+
+    async def digest(self, key: str, version_id: str | None) -> ObjectDigest | None:
+        """SHA-256 and size of a stored version, read back in full; None if it is not there."""
+        try:
+            size, sha256, _ = await self.read_back(key, version_id)
+        except S3Error:
+            return None
+        return ObjectDigest(sha256, size)
+
+    def iter_version(self, key: str, version_id: str | None, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """A version's bytes, blocking (for code already on a worker thread: digests, bundles).
+        Raises S3Error NoSuchKey/NoSuchVersion if it is gone."""
+        response = self.client.get_object(self.bucket, key, version_id=version_id)
+        try:
+            yield from response.stream(chunk_size)
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def latest_version_id(self, key: str) -> str | None:
+        """The version a plain GET of the key returns (None: no version, or a delete marker)."""
+        try:
+            stat = await self._run(self.client.stat_object, self.bucket, key)
+        except S3Error:
+            return None
+        return stat.version_id
+
+    def presigned_download(self, key: str, version_id: str | None, *, filename: str, media_type: str,
+                           expires: timedelta) -> str:
+        """A URL that GETs exactly this version for `expires`, with the download's headers."""
+        return self.public_client.presigned_get_object(
+            self.bucket, key, expires=expires, version_id=version_id,
+            response_headers={"response-content-disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+                              "response-content-type": media_type})
+
     # What only the janitor does (its own, stronger credentials in production) ---------------
 
     async def versions_of(self, key: str) -> list[StoredVersion]:
@@ -345,6 +395,21 @@ class EvidenceStore:
                     if item.object_name == key]
 
         return await self._run(collect)
+
+    async def retained(self, key: str, version_id: str | None) -> bool:
+        """Whether a retention (from the bucket's default) still forbids deleting this version."""
+
+        def until():
+            try:
+                retention = self.client.get_object_retention(self.bucket, key, version_id=version_id)
+            except S3Error as error:
+                if error.code in ("NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"):
+                    return None
+                raise
+            return retention.retain_until_date if retention and retention.mode else None
+
+        retain_until = await self._run(until)
+        return retain_until is not None and retain_until > datetime.now(timezone.utc)
 
     async def release_hold(self, key: str, version_id: str | None) -> None:
         await self._run(self.client.disable_object_legal_hold, self.bucket, key, version_id=version_id)

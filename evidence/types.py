@@ -10,9 +10,11 @@ from strawberry.file_uploads import Upload
 from app import multipart
 from core.errors import ValidationFailed
 from evidence import kinds, presigned
+from evidence.custody import ItemCheck
 from evidence.models import Evidence as EvidenceModel
 from evidence.models import EvidenceUpload as EvidenceUploadModel
 from evidence.models import EvidenceUploadStatus as EvidenceUploadStatusEnum
+from evidence.models import IntegrityStatus as IntegrityStatusModel
 from evidence.service import IncomingFile
 from evidence.storage import EvidenceStore
 
@@ -21,6 +23,11 @@ EvidenceKind = strawberry.enum(kinds.EvidenceKind, description=(
     "HEIC/HEIF), VIDEO (MP4, MOV), AUDIO, DOCUMENT (PDF, Word, Excel, PowerPoint), SPREADSHEET (XLSX, XLS, CSV), "
     "GEODATA (GeoJSON, KML, KMZ, zipped Shapefile)."))
 EvidenceUploadStatus = strawberry.enum(EvidenceUploadStatusEnum, description="Where a presigned upload stands.")
+
+IntegrityStatus = strawberry.enum(IntegrityStatusModel, description=(
+    "What the last re-hash of the stored bytes found: INTACT; MISSING (the version is gone from the "
+    "store); ALTERED (its bytes no longer hash to the recorded SHA-256); SUPERSEDED (intact, but a newer "
+    "version was written over the evidence's key)."))
 
 
 @strawberry.type(description="An evidence file. Its bytes are at `downloadPath` (authorised, logged).")
@@ -33,16 +40,41 @@ class Evidence:
     sha256: str
     description: str | None
     uploaded_at: datetime
+    integrity_status: IntegrityStatus | None = strawberry.field(
+        description="The last check of the stored bytes (the janitor's rolling check or verifyEvidence); "
+                    "null until the first.")
+    integrity_checked_at: datetime | None
 
     @classmethod
     def from_model(cls, row: EvidenceModel) -> Evidence:
         return cls(id=strawberry.ID(str(row.id)), filename=row.filename, media_type=row.media_type,
                    size_bytes=row.size_bytes, kind=row.kind, sha256=row.sha256, description=row.description,
-                   uploaded_at=row.uploaded_at)
+                   uploaded_at=row.uploaded_at, integrity_status=row.integrity_status,
+                   integrity_checked_at=row.integrity_checked_at)
 
     @strawberry.field
     def download_path(self) -> str:
         return f"/evidence/{self.id}/content"
+
+
+@strawberry.type(description="The result of verifyEvidence: the stored bytes re-hashed, the custody chain checked.")
+class EvidenceVerification:
+    evidence_id: strawberry.ID
+    intact: bool = strawberry.field(description="The bytes match the recorded SHA-256 and the chain is sound.")
+    status: IntegrityStatus
+    recorded_sha256: str
+    stored_sha256: str | None = strawberry.field(description="SHA-256 of the stored version now (null if missing).")
+    stored_size_bytes: float | None
+    chain_intact: bool
+    chain_problem: str | None = strawberry.field(description="The first broken link of the item's chain, named.")
+    custody_entries: int
+
+    @classmethod
+    def from_result(cls, result: ItemCheck) -> EvidenceVerification:
+        return cls(evidence_id=strawberry.ID(str(result.evidence_id)), intact=result.intact, status=result.status,
+                   recorded_sha256=result.recorded_sha256, stored_sha256=result.stored_sha256,
+                   stored_size_bytes=result.stored_size, chain_intact=result.chain_problem is None,
+                   chain_problem=result.chain_problem, custody_entries=result.entries)
 
 
 @strawberry.input

@@ -1,6 +1,7 @@
 #!/bin/sh
 # One-shot set-up of the evidence store (runs in the minio/mc image, as the MinIO root user):
-# the bucket with object lock (and so versioning), and two users that are not root —
+# the bucket with object lock (and so versioning) and a default COMPLIANCE retention of
+# RETENTION_DAYS (0: none) for every new version, and two users that are not root —
 #   the app's: writes, reads and holds evidence, and can never delete a version or loosen the bucket;
 #   the janitor's: removes versions of uploads the database proves are no evidence (it lifts their
 #   holds first), and can never write evidence or loosen the bucket.
@@ -9,6 +10,7 @@ set -eu
 POLICIES="${POLICIES:-/policies}"  # where compose mounts deploy/minio
 : "${MINIO_ROOT_USER:?}" "${MINIO_ROOT_PASSWORD:?}" "${BUCKET:?}"
 : "${APP_ACCESS_KEY:?}" "${APP_SECRET_KEY:?}" "${JANITOR_ACCESS_KEY:?}" "${JANITOR_SECRET_KEY:?}"
+RETENTION_DAYS="${RETENTION_DAYS:-0}"
 
 mc alias set store http://objectstore:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD" >/dev/null
 mc mb --ignore-existing --with-lock "store/$BUCKET"
@@ -26,6 +28,14 @@ with_bucket() {
 has() {
     case $1 in *"$2"*) true ;; *) false ;; esac
 }
+
+# COMPLIANCE: no user, root included, can delete a version or shorten its retention before it ends
+# (the same default the app's ensure-bucket writes on SeaweedFS; the app only reads it here, and its
+# policy denies changing it). The default applies to versions written from now on.
+if [ "$RETENTION_DAYS" -gt 0 ]; then
+    mc retention set --default COMPLIANCE "${RETENTION_DAYS}d" "store/$BUCKET"
+    has "$(mc retention info --default "store/$BUCKET")" COMPLIANCE
+fi
 
 for role in app janitor; do
     with_bucket "$(cat "$POLICIES/$role-policy.json")" >"/tmp/pil-$role.json"

@@ -39,10 +39,11 @@ REQUIRED_VARIABLES = {
     "PIL_AUTH_TOKEN_SECRET": "operator-token-secret-0123456789abcdef",
     "PIL_PROTECT_DATA_KEY": base64.b64encode(b"operator-data-key-32-bytes-long!").decode(),
     "PIL_PROTECT_INDEX_KEY": base64.b64encode(b"operator-index-key-32-bytes-long").decode(),
+    "PIL_BUNDLE_SIGNING_KEY": base64.b64encode(b"operator-bundle-signing-key-32b!").decode(),
 }
 # App settings whose values are secrets: each must be a required `${VAR:?...}` reference.
 SECRET_SETTINGS = ("PIL_S3_ACCESS_KEY", "PIL_S3_SECRET_KEY", "PIL_AUTH_TOKEN_SECRET", "PIL_PROTECT_DATA_KEY",
-                   "PIL_PROTECT_INDEX_KEY")
+                   "PIL_PROTECT_INDEX_KEY", "PIL_BUNDLE_SIGNING_KEY")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY")
 # ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:?word}, ${NAME?word}, ${NAME:+word}, ${NAME+word}
 REFERENCE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<word>[^}]*)\}"
@@ -249,7 +250,7 @@ def test_compose_refuses_to_start_without_each_secret(variable):
 def test_no_demo_secret_is_written_into_the_compose_file():
     text = (ROOT / "docker-compose.yml").read_text()
     for name in ("DEMO_TOKEN_SECRET", "DEMO_S3_ACCESS_KEY", "DEMO_S3_SECRET_KEY", "DEMO_DB_PASSWORD",
-                 "DEMO_PROTECT_DATA_KEY", "DEMO_PROTECT_INDEX_KEY"):
+                 "DEMO_PROTECT_DATA_KEY", "DEMO_PROTECT_INDEX_KEY", "DEMO_BUNDLE_SIGNING_KEY"):
         assert getattr(app_settings, name) not in text, name
 
 
@@ -312,6 +313,24 @@ def test_the_image_runs_as_a_non_root_user_and_prepares_without_demo_data():
     script = ENTRYPOINT.read_text()
     assert "app.manage prepare --no-demo" in script
     assert re.search(r"exec .*uvicorn --factory app\.main:create_app --host 0\.0\.0\.0 --port 8000", script)
+
+
+def test_production_refuses_the_demo_bundle_signing_key(monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("PIL_"):
+            monkeypatch.delenv(key)
+    for key, value in resolved("app").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PIL_BUNDLE_SIGNING_KEY", app_settings.DEMO_BUNDLE_SIGNING_KEY)
+    with pytest.raises(RuntimeError, match="PIL_BUNDLE_SIGNING_KEY"):
+        Settings().check_production()
+
+
+def test_the_bucket_retention_is_the_apps_and_compliance(monkeypatch):
+    setup = resolved("objectstore-setup")
+    assert setup["RETENTION_DAYS"] == resolved("app")["PIL_S3_RETENTION_DAYS"] == "3650"
+    script = (ROOT / "deploy" / "minio" / "setup.sh").read_text()
+    assert 'mc retention set --default COMPLIANCE "${RETENTION_DAYS}d"' in script
 
 
 def test_the_janitor_starts_in_production_with_only_the_database_and_its_store_user(monkeypatch):

@@ -94,6 +94,7 @@ async def test_production_hides_introspection_and_graphiql(settings):
     production.db = production.db.model_copy(update={"url": settings.db.url})
     production.protection = production.protection.model_copy(update={"data_key": "A" * 43 + "=",
                                                                       "index_key": "B" * 43 + "="})
+    production.bundle = production.bundle.model_copy(update={"signing_key": "C" * 43 + "="})
     application = create_app(production)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
@@ -106,7 +107,7 @@ async def test_production_hides_introspection_and_graphiql(settings):
 
 @pytest.mark.parametrize("variable, value", [
     ("PIL_AUTH_TOKEN_SECRET", None), ("PIL_S3_ACCESS_KEY", None), ("PIL_S3_SECRET_KEY", None),
-    ("PIL_PROTECT_DATA_KEY", None), ("PIL_PROTECT_INDEX_KEY", None),
+    ("PIL_PROTECT_DATA_KEY", None), ("PIL_PROTECT_INDEX_KEY", None), ("PIL_BUNDLE_SIGNING_KEY", None),
 ])
 def test_production_refuses_demo_secrets(monkeypatch, variable, value):
     monkeypatch.setenv("PIL_ENV", "production")
@@ -116,6 +117,7 @@ def test_production_refuses_demo_secrets(monkeypatch, variable, value):
     monkeypatch.setenv("PIL_DB_URL", "postgresql+asyncpg://pil:real@db:5432/pil")
     monkeypatch.setenv("PIL_PROTECT_DATA_KEY", "A" * 43 + "=")  # base64 of 32 bytes
     monkeypatch.setenv("PIL_PROTECT_INDEX_KEY", "B" * 43 + "=")
+    monkeypatch.setenv("PIL_BUNDLE_SIGNING_KEY", "C" * 43 + "=")
     create_app(Settings())  # all real: starts
     monkeypatch.delenv(variable)
     with pytest.raises(RuntimeError, match=variable):
