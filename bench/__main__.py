@@ -104,6 +104,7 @@ def app_env(stack: devstack.TestStack, upload_bytes: int, environment: str) -> d
             # Fresh keys for parties' identity numbers (production refuses the demo ones).
             "PIL_PROTECT_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "PIL_PROTECT_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "PIL_BUNDLE_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
             "PIL_API_MAX_UPLOAD_BYTES": str(upload_bytes + 16 * MiB),
             "PIL_API_MAX_REQUEST_BYTES": str(upload_bytes + 32 * MiB)}
 

@@ -28,9 +28,9 @@ from core.permissions import require
 from core.state_machine import record_creation
 from core.text import clean_text
 from geo.geometry import CoordinateSystem, parse_geometry
-from parties.models import matching_party
+from parties.models import matching_party, visible_parties
 from parties.protection import IdentityProtection
-from parties.service import PartyData, PartyKind, PartySearch, protect_parties, search_terms, shown_id_number
+from parties.service import PartyData, PartySearch, PartyView, protect_parties, search_terms
 from referral import service as referral_service
 from referral.flows import ReferralAction
 from referral.models import Harm, ReferralDomain, ReferralParty
@@ -87,17 +87,6 @@ class CaseFilter:
     party: PartySearch | None = None
     # Cases with a recommendation addressed to this agency (not always the referrer).
     addressee_agency_id: str | None = None
-
-
-@dataclass(frozen=True)
-class PartyView:
-    """A party as the principal may see it: the identity number in full or masked."""
-
-    kind: PartyKind
-    name: str
-    role: str | None
-    id_number: str | None
-    uscc: str | None
 
 
 async def _number(session: AsyncSession, case: Case) -> None:
@@ -280,18 +269,8 @@ async def parties_of(session: AsyncSession, *, principal: Principal, protection:
                      case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PartyView]]:
     """The parties of the visible cases among `case_ids`, in the order given, each identity number
     in full only for prosecutors of the procuratorate that filed the case (parties.service)."""
-    rows = await session.execute(
-        select(CaseParty, Case.jurisdiction_id).join(Case, Case.id == CaseParty.case_id)
-        .where(CaseParty.case_id.in_(case_ids), visible(principal))
-        .order_by(CaseParty.case_id, CaseParty.position))
-
-    def view(party: CaseParty, jurisdiction_id: uuid.UUID) -> PartyView:
-        return PartyView(kind=party.kind, name=party.name, role=party.role, uscc=party.uscc,
-                         id_number=shown_id_number(principal, jurisdiction_id, ciphertext=party.id_number_ciphertext,
-                                                   masked=party.id_number_masked, protection=protection))
-
-    groups = grouped(rows, case_ids, key=lambda row: row[0].case_id)
-    return {case_id: [view(*row) for row in group] for case_id, group in groups.items()}
+    return await visible_parties(session, principal=principal, protection=protection, party_model=CaseParty,
+                                 owner_model=Case, owner_ids=case_ids, visible=visible(principal))
 
 
 # Internal notes are the prosecutors' working record (办案笔记): no agency, assessor or

@@ -36,16 +36,15 @@ from enforcement.models import EnforcementCase, EnforcementClueCase, Enforcement
 from evidence.service import IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import CoordinateSystem, parse_geometry
-from parties.models import matching_party
+from parties.models import matching_party, visible_parties
 from parties.protection import IdentityProtection
 from parties.service import (
     PartyData,
-    PartyKind,
     PartySearch,
+    PartyView,
     ProtectedParty,
     protect_parties,
     search_terms,
-    shown_id_number,
 )
 from referral import service as referral_service
 from referral.models import Referral, ReferralDomain
@@ -321,33 +320,13 @@ def _bound(value: Decimal, name: str) -> Decimal:
     return value
 
 
-@dataclass(frozen=True)
-class PartyView:
-    kind: PartyKind
-    name: str
-    role: str | None
-    id_number: str | None
-    uscc: str | None
-
-
 async def parties_of(session: AsyncSession, *, principal: Principal, protection: IdentityProtection,
                      case_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PartyView]]:
     """The parties of the visible enforcement cases among `case_ids`, in the order given, an
     identity number in full only for prosecutors of the jurisdiction the record belongs to
-    (the same rule as a referral's parties: parties.service.shown_id_number)."""
-    rows = await session.execute(
-        select(EnforcementParty, EnforcementCase.jurisdiction_id)
-        .join(EnforcementCase, EnforcementCase.id == EnforcementParty.enforcement_case_id)
-        .where(EnforcementParty.enforcement_case_id.in_(case_ids), visible(principal))
-        .order_by(EnforcementParty.enforcement_case_id, EnforcementParty.position))
-
-    def view(party: EnforcementParty, jurisdiction_id: uuid.UUID) -> PartyView:
-        return PartyView(kind=party.kind, name=party.name, role=party.role, uscc=party.uscc,
-                         id_number=shown_id_number(principal, jurisdiction_id, ciphertext=party.id_number_ciphertext,
-                                                   masked=party.id_number_masked, protection=protection))
-
-    groups = grouped(rows, case_ids, key=lambda row: row[0].enforcement_case_id)
-    return {case_id: [view(*row) for row in group] for case_id, group in groups.items()}
+    (the same rule as a referral's parties)."""
+    return await visible_parties(session, principal=principal, protection=protection, party_model=EnforcementParty,
+                                 owner_model=EnforcementCase, owner_ids=case_ids, visible=visible(principal))
 
 
 async def referrals_of(session: AsyncSession, *, principal: Principal, case_ids: list[uuid.UUID]

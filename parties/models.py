@@ -5,11 +5,17 @@ use."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import CheckConstraint, Index, Integer, LargeBinary, String, UniqueConstraint, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from agencies.principal import Principal
 from core.db import string_enum
-from parties.service import PartyKind, PartyTerms
+from core.loaders import grouped
+from parties.protection import IdentityProtection
+from parties.service import PartyKind, PartyTerms, PartyView, shown_id_number
 
 
 class PartyColumns:
@@ -65,3 +71,24 @@ def matching_party(party_model: type[PartyColumns], owner_column, terms: PartyTe
     if terms.name_prefix_pattern:
         party = party.where(func.lower(party_model.name).like(terms.name_prefix_pattern))
     return exists(party)
+
+
+async def visible_parties(session: AsyncSession, *, principal: Principal, protection: IdentityProtection,
+                          party_model: type[PartyColumns], owner_model, owner_ids: list[uuid.UUID], visible
+                          ) -> dict[uuid.UUID, list[PartyView]]:
+    """The parties of the owners among `owner_ids` that `visible` (a condition on `owner_model`)
+    lets the principal see, in the order given; an identity number in full only for prosecutors of
+    the owner's jurisdiction (parties.service.shown_id_number), masked for everyone else."""
+    owner_column = getattr(party_model, party_model.party_owner_key)
+    rows = await session.execute(
+        select(party_model, owner_model.jurisdiction_id).join(owner_model, owner_model.id == owner_column)
+        .where(owner_column.in_(owner_ids), visible)
+        .order_by(owner_column, party_model.position))
+
+    def view(party: PartyColumns, jurisdiction_id: uuid.UUID) -> PartyView:
+        return PartyView(kind=party.kind, name=party.name, role=party.role, uscc=party.uscc,
+                         id_number=shown_id_number(principal, jurisdiction_id, ciphertext=party.id_number_ciphertext,
+                                                   masked=party.id_number_masked, protection=protection))
+
+    groups = grouped(rows, owner_ids, key=lambda row: getattr(row[0], party_model.party_owner_key))
+    return {owner_id: [view(*row) for row in group] for owner_id, group in groups.items()}

@@ -146,6 +146,17 @@ def sees_identity_numbers(principal: Principal, receiving_jurisdiction_id: uuid.
     return principal.role is Role.PROSECUTOR and principal.jurisdiction_id == receiving_jurisdiction_id
 
 
+@dataclass(frozen=True)
+class PartyView:
+    """A party as the principal may see it: the identity number in full or masked."""
+
+    kind: PartyKind
+    name: str
+    role: str | None
+    id_number: str | None
+    uscc: str | None
+
+
 def shown_id_number(principal: Principal, receiving_jurisdiction_id: uuid.UUID, *, ciphertext: bytes | None,
                     masked: str | None, protection: IdentityProtection) -> str | None:
     if ciphertext is None:

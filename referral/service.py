@@ -47,15 +47,15 @@ from geo.geometry import CoordinateSystem, parse_geometry
 from geo.overlaps import overlaps_layer_condition
 from geo.placement import place_referral, record_referral_geography, relocate_referral
 from notifications import events as notification_events
+from parties.models import visible_parties
 from parties.protection import IdentityProtection
 from parties.service import (
     PartyData,
-    PartyKind,
     PartySearch,
+    PartyView,
     ProtectedParty,
     protect_parties,
     search_terms,
-    shown_id_number,
 )
 from referral.flows import REFERRAL_MACHINE, ReferralAction, ReferralStatus
 from referral.models import Harm, Referral, ReferralDomain, ReferralParty, ReferralStatusChange
@@ -99,17 +99,6 @@ class ReferralFilter:
     spatial: SpatialFilter = field(default_factory=SpatialFilter)
     party: PartySearch | None = None
     overlaps_layer: str | None = None  # a reference layer's code
-
-
-@dataclass(frozen=True)
-class PartyView:
-    """A party as the principal may see it: the identity number in full or masked."""
-
-    kind: PartyKind
-    name: str
-    role: str | None
-    id_number: str | None
-    uscc: str | None
 
 
 def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]],
@@ -494,20 +483,10 @@ async def parties_of(session: AsyncSession, *, principal: Principal, protection:
                      referral_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PartyView]]:
     """The parties of the referrals among `referral_ids` the principal may see, in the order given,
     each identity number in full only for prosecutors of the receiving procuratorate."""
-    rows = await session.execute(
-        select(ReferralParty, Referral.jurisdiction_id)
-        .join(Referral, Referral.id == ReferralParty.referral_id)
-        .where(ReferralParty.referral_id.in_(referral_ids),
-               visible_to(principal, agency_column=Referral.agency_id,
-                          jurisdiction_column=Referral.jurisdiction_id))
-        .order_by(ReferralParty.referral_id, ReferralParty.position))
-    def view(party: ReferralParty, jurisdiction_id: uuid.UUID) -> PartyView:
-        return PartyView(kind=party.kind, name=party.name, role=party.role, uscc=party.uscc,
-                         id_number=shown_id_number(principal, jurisdiction_id, ciphertext=party.id_number_ciphertext,
-                                                   masked=party.id_number_masked, protection=protection))
-
-    groups = grouped(rows, referral_ids, key=lambda row: row[0].referral_id)
-    return {referral_id: [view(*row) for row in group] for referral_id, group in groups.items()}
+    return await visible_parties(session, principal=principal, protection=protection, party_model=ReferralParty,
+                                 owner_model=Referral, owner_ids=referral_ids,
+                                 visible=visible_to(principal, agency_column=Referral.agency_id,
+                                                    jurisdiction_column=Referral.jurisdiction_id))
 
 
 async def domains_by_code(session: AsyncSession, codes: list[str]) -> dict[str, ReferralDomain]:

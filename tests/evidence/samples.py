@@ -55,7 +55,8 @@ def zipped(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, content in entries.items():
-            archive.writestr(name, content)
+            # A fixed time: the same entries make the same bytes (tests compare their hashes).
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content, compression)
     return buffer.getvalue()
 
 
