@@ -102,6 +102,17 @@ class AuthSettings(BaseSettings):
     password_hash_threads: int = 1
 
 
+def _base64_key(value: str, length: int) -> str:
+    """`value` if it is base64 of a key of `length` bytes; the reason otherwise."""
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError("must be base64") from error
+    if len(key) != length:
+        raise ValueError(f"must be base64 of {length} bytes")
+    return value
+
+
 class ProtectionSettings(BaseSettings):
     """Keys for personal data at rest (parties' identity numbers), each base64 of 32 random bytes,
     e.g. `python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"`.
@@ -117,13 +128,7 @@ class ProtectionSettings(BaseSettings):
     @field_validator("data_key", "index_key")
     @classmethod
     def _is_a_key(cls, value: str) -> str:
-        try:
-            key = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise ValueError("must be base64") from error
-        if len(key) != PROTECTION_KEY_BYTES:
-            raise ValueError(f"must be base64 of {PROTECTION_KEY_BYTES} bytes")
-        return value
+        return _base64_key(value, PROTECTION_KEY_BYTES)
 
 
 class BundleSettings(BaseSettings):
@@ -138,13 +143,7 @@ class BundleSettings(BaseSettings):
     @field_validator("signing_key")
     @classmethod
     def _is_a_key(cls, value: str) -> str:
-        try:
-            key = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise ValueError("must be base64") from error
-        if len(key) != BUNDLE_KEY_BYTES:
-            raise ValueError(f"must be base64 of {BUNDLE_KEY_BYTES} bytes")
-        return value
+        return _base64_key(value, BUNDLE_KEY_BYTES)
 
 
 class ApiSettings(BaseSettings):

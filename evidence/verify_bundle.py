@@ -32,7 +32,7 @@ CHUNK = 1024 * 1024
 
 
 class BundleInvalid(Exception):
-    pass
+    """The bundle is not what its manifest and signature say; the message says where."""
 
 
 def load_public_key(text: str) -> Ed25519PublicKey:
