@@ -1,4 +1,4 @@
-"""Plain HTTP routes beside GraphQL: health, readiness, evidence downloads, the landing page."""
+"""Plain HTTP routes beside GraphQL: health, readiness, evidence downloads and bundles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import false, or_, select, text
 from starlette.concurrency import iterate_in_threadpool
 
@@ -175,21 +175,3 @@ async def case_evidence_bundle(case_id: str, request: Request) -> Response:
         return _bundle_response(bundle, resources.store)
 
     return await answer_as_principal(request, work, commit=True)
-
-
-LANDING_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>公益诉讼线索移送平台</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;line-height:1.6}</style>
-</head><body>
-<h1>公益诉讼线索移送平台</h1>
-<p>Public-interest-litigation referral platform.</p>
-<ul>
-<li><a href="/graphql">GraphQL API</a> (GraphiQL in development)</li>
-<li><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></li>
-</ul>
-</body></html>"""
-
-
-@router.get("/", include_in_schema=False)
-async def landing() -> HTMLResponse:
-    return HTMLResponse(LANDING_PAGE)

@@ -18,6 +18,7 @@ from app.graphql import INTERNAL_MESSAGE, PlatformRouter, build_schema
 from app.http import error_response
 from app.http import router as http_router
 from app.planned import PlannedGraphQL, planned_queries
+from app.portal import router as portal_router
 from app.settings import ApiSettings, Settings, get_settings
 from core.db import database_unreachable, make_engine, make_session_factory
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
@@ -213,6 +214,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not settings.is_production:
         app.include_router(graphiql_assets_router)
     app.include_router(http_router)
+    app.state.portal_settings = settings.portal
+    app.include_router(portal_router)
     app.include_router(tile_router)
     app.include_router(deadlines_router)
     app.include_router(enforcement_router)

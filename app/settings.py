@@ -10,6 +10,7 @@ import base64
 import binascii
 from enum import Enum
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -173,6 +174,16 @@ class ApiSettings(BaseSettings):
     planned_queries: bool = True
 
 
+class PortalSettings(BaseSettings):
+    """The web portal's built bundle (portal/, `npm run build`) and what it is told at start."""
+
+    model_config = SettingsConfigDict(env_prefix="PIL_PORTAL_")
+
+    dist_dir: Path = Path(__file__).resolve().parent.parent / "portal" / "dist"
+    # A MapLibre style URL drawn under the platform's layers; none by default (no outside requests).
+    basemap_style_url: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIL_")
 
@@ -184,6 +195,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
     bundle: BundleSettings = Field(default_factory=BundleSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
 
     @property
     def is_production(self) -> bool:
