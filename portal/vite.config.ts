@@ -11,6 +11,7 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 2048,
   },
+  worker: { format: "es" },
   server: {
     proxy: { "/graphql": "http://127.0.0.1:8000", "/tiles": "http://127.0.0.1:8000",
              "/evidence": "http://127.0.0.1:8000", "/portal/config.json": "http://127.0.0.1:8000" },

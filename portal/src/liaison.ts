@@ -82,6 +82,7 @@ export async function submitView(screen: Screen): Promise<void> {
 
   const mapBox = h("div", { class: "map", id: "submit-map" });
   const map = createMap(mapBox, { layers: ["jurisdictions", "protected_areas", "referrals"], name: "submit" });
+  map.doubleClickZoom.disable(); // the clicks that place a shape's corners must not zoom the map
   fitHome(map, screen.viewer);
 
   const geometryChanged = async (value: GeoJSON.Geometry | null) => {

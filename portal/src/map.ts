@@ -1,7 +1,11 @@
 import * as maplibregl from "maplibre-gl";
 import type { StyleSpecification, LayerSpecification } from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
+// MapLibre 6 runs its tile work in a module worker of its own file: Vite bundles it like the rest.
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
 import { authHeaders } from "./api";
+
+maplibregl.setWorkerUrl(workerUrl);
 
 // The platform's own vector tiles (geo/tiles.py), drawn with no outside basemap unless one is
 // configured (PIL_PORTAL_BASEMAP_URL, a raster XYZ template or nothing).
