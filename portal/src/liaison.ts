@@ -192,7 +192,7 @@ export async function submitView(screen: Screen): Promise<void> {
 }
 
 const REFERRAL_ROW = `id number title status submittedAt areaMu domain { nameZh nameEn } outcomeReason
-  acknowledgementDeadline { dueOn workingDaysLeft isOverdue } case { number status }`;
+  acknowledgementDeadline { dueOn workingDaysLeft isOverdue metOn } case { number status }`;
 
 export function referralTable(rows: any[], showAgency = false): HTMLElement {
   if (!rows.length) return h("p", {}, tr("没有线索。", "No referrals."));
@@ -214,6 +214,7 @@ export function referralTable(rows: any[], showAgency = false): HTMLElement {
 
 export function deadlineText(deadline: any): string {
   if (!deadline) return "";
+  if (deadline.metOn) return `${deadline.dueOn} · ${tr(`${deadline.metOn} 已办`, `met on ${deadline.metOn}`)}`;
   if (deadline.isOverdue) return `${deadline.dueOn} · ${tr("已逾期", "overdue")}`;
   if (deadline.workingDaysLeft === null || deadline.workingDaysLeft === undefined) return deadline.dueOn;
   return `${deadline.dueOn} · ${tr(`剩 ${deadline.workingDaysLeft} 个工作日`, `${deadline.workingDaysLeft} working days left`)}`;
@@ -227,7 +228,7 @@ export async function myReferralsView(screen: Screen): Promise<void> {
 
 const RECOMMENDATION_ROW = `id number status urgent issuedOn servedOn dueOn isOverdue replied
   addressee { name } case { id number title }
-  replyDeadline { id dueOn workingDaysLeft isOverdue explanation { text } }`;
+  replyDeadline { id dueOn workingDaysLeft isOverdue metOn explanation { text } }`;
 
 export async function recommendationsView(screen: Screen): Promise<void> {
   const rows = (await gql(`{ recommendations(first: 100) { totalCount edges { node { ${RECOMMENDATION_ROW} } } } }`)).recommendations.edges;

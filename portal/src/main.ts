@@ -7,6 +7,7 @@ import { assessmentView } from "./assessor";
 import { myReferralsView, recommendationsView, recommendationView, submitView } from "./liaison";
 import { caseView, mapView, queueView } from "./prosecutor";
 import { referralView } from "./referral";
+import { enforcementView } from "./enforcement";
 
 export interface Viewer {
   username: string;
@@ -35,6 +36,7 @@ function routesFor(role: Viewer["role"]): Route[] {
       { path: "submit", title: () => tr("移送线索", "Submit a referral"), view: submitView, nav: true },
       { path: "mine", title: () => tr("我的移送", "My referrals"), view: myReferralsView, nav: true },
       { path: "recommendations", title: () => tr("检察建议", "Recommendations"), view: recommendationsView, nav: true },
+      { path: "enforcement", title: () => tr("执法办案信息", "Enforcement cases"), view: enforcementView, nav: true },
       { path: "recommendation", title: () => tr("检察建议", "Recommendation"), view: recommendationView, nav: false },
       referral,
     ];
@@ -43,13 +45,15 @@ function routesFor(role: Viewer["role"]): Route[] {
     return [
       { path: "queue", title: () => tr("审查队列", "Review queue"), view: queueView, nav: true },
       { path: "map", title: () => tr("线索地图", "Map"), view: mapView, nav: true },
+      { path: "enforcement", title: () => tr("执法办案信息", "Enforcement cases"), view: enforcementView, nav: true },
       { path: "case", title: () => tr("案件", "Case"), view: caseView, nav: false },
       { path: "recommendation", title: () => tr("检察建议", "Recommendation"), view: recommendationView, nav: false },
       referral,
     ];
   }
   if (role === "ASSESSOR") {
-    return [{ path: "assessment", title: () => tr("考核评分", "Assessment"), view: assessmentView, nav: true }];
+    return [{ path: "assessment", title: () => tr("考核评分", "Assessment"), view: assessmentView, nav: true },
+      { path: "enforcement", title: () => tr("执法办案信息", "Enforcement cases"), view: enforcementView, nav: true }];
   }
   return [{ path: "queue", title: () => tr("线索列表", "Referrals"), view: queueView, nav: true }, referral];
 }

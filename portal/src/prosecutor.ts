@@ -50,7 +50,7 @@ export async function queueView(screen: Screen): Promise<void> {
 
 async function overdueReplies(): Promise<HTMLElement> {
   const rows = (await gql(`{ recommendations(filter: {overdue: true}, first: 50) { edges { node {
-    id number addressee { name } dueOn replyDeadline { dueOn workingDaysLeft isOverdue explanation { text } } } } } }`)).recommendations.edges;
+    id number addressee { name } dueOn replyDeadline { dueOn workingDaysLeft isOverdue metOn explanation { text } } } } } }`)).recommendations.edges;
   return h("section", {}, h("h2", {}, tr("逾期未回复的检察建议", "Recommendations with overdue replies")),
     rows.length ? h("ul", {}, rows.map(({ node }: any) => h("li", {}, h("a", { href: `#/recommendation/${node.id}` }, node.number),
       ` · ${node.addressee?.name ?? ""} · `, deadlineWithExplanation(node.replyDeadline)))) : h("p", {}, tr("没有。", "None.")));

@@ -12,7 +12,7 @@ const REFERRAL = `query($id: ID!) { referral(id: $id) {
   domain { nameZh nameEn } agency { id name } jurisdiction { code name }
   parties { kind name role idNumber uscc }
   overlaps { layer { name } featureName areaMu shareOfReferral }
-  acknowledgementDeadline { id dueOn workingDaysLeft isOverdue explanation { text } }
+  acknowledgementDeadline { id dueOn workingDaysLeft isOverdue metOn explanation { text } }
   evidence { id filename mediaType sizeBytes kind sha256 uploadedAt integrityStatus downloadPath }
   case { id number status kind }
   history { action toStatus actorName reason changedAt } } }`;

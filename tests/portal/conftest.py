@@ -116,6 +116,7 @@ async def rendered_referral_ids(page: Page, name: str) -> set[str]:
 
 
 async def look_at(page: Page, name: str, center: tuple[float, float], zoom: float) -> None:
+    await map_ready(page, name)
     await page.evaluate("([name, center, zoom]) => window.__portalMaps[name].jumpTo({center, zoom})",
                         [name, list(center), zoom])
     await map_ready(page, name)
