@@ -1,5 +1,15 @@
 # Production image: the app only; PostgreSQL/PostGIS and the object store are separate services
 # (see docker-compose.yml).
+
+# The web portal's bundle, built from its lock file; only portal/dist goes into the app image.
+FROM node:20-bookworm-slim AS portal
+WORKDIR /portal
+COPY portal/package.json portal/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY portal/index.html portal/vite.config.ts portal/tsconfig.json ./
+COPY portal/src ./src
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,6 +26,8 @@ RUN apt-get update \
 # migrations/ next to the app package. Files stay root-owned, so the app cannot rewrite itself.
 WORKDIR /app
 COPY . .
+COPY --from=portal /portal/dist portal/dist
+ENV PIL_PORTAL_DIST_DIR=/app/portal/dist
 RUN pip install . && chmod 0755 scripts/docker-entrypoint
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin pil

@@ -53,5 +53,5 @@ async def portal_asset(name: str, request: Request) -> Response:
 
 @router.get("/portal/config.json", include_in_schema=False)
 async def portal_config(request: Request) -> JSONResponse:
-    return JSONResponse({"basemapStyleUrl": _settings(request).basemap_style_url},
+    return JSONResponse({"basemapUrl": _settings(request).basemap_url},
                         headers={"Cache-Control": "no-cache"})

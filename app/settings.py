@@ -180,8 +180,8 @@ class PortalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PIL_PORTAL_")
 
     dist_dir: Path = Path(__file__).resolve().parent.parent / "portal" / "dist"
-    # A MapLibre style URL drawn under the platform's layers; none by default (no outside requests).
-    basemap_style_url: str | None = None
+    # A raster XYZ tile URL template drawn under the platform's layers; none by default (no outside requests).
+    basemap_url: str | None = None
 
 
 class Settings(BaseSettings):

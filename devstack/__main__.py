@@ -178,7 +178,7 @@ def run() -> int:
             base = f"http://{LOOPBACK}:{http_port}"
             print(
                 "\nPIL referral platform is running; Ctrl-C stops everything.\n"
-                f"  home        {base}/\n"
+                f"  portal      {base}/\n"
                 f"  GraphQL     {base}/graphql\n"
                 f"  health      {base}/healthz   {base}/readyz\n"
                 f"  database    postgresql://postgres@{LOOPBACK}:{pg_port}/{DEV_DATABASE}"

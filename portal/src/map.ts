@@ -8,7 +8,7 @@ import { authHeaders } from "./api";
 maplibregl.setWorkerUrl(workerUrl);
 
 // The platform's own vector tiles (geo/tiles.py), drawn with no outside basemap unless one is
-// configured (PIL_PORTAL_BASEMAP_URL, a raster XYZ template or nothing).
+// configured (PIL_PORTAL_BASEMAP_URL, a raster XYZ tile template, or nothing).
 export const TILE_LAYERS = ["jurisdictions", "protected_areas", "referrals", "evidence"] as const;
 export type TileLayer = (typeof TILE_LAYERS)[number];
 
@@ -17,7 +17,7 @@ let basemapUrl: string | null = null;
 export async function loadPortalConfig(): Promise<void> {
   try {
     const response = await fetch("/portal/config.json");
-    if (response.ok) basemapUrl = (await response.json()).basemapStyleUrl ?? null;
+    if (response.ok) basemapUrl = (await response.json()).basemapUrl ?? null;
   } catch { /* the map works without one */ }
 }
 

@@ -50,11 +50,11 @@ async def test_without_a_bundle_the_page_says_how_to_build_it(app, client, tmp_p
 
 
 async def test_the_portal_is_told_the_configured_basemap_or_none(app, client):
-    assert (await client.get("/portal/config.json")).json() == {"basemapStyleUrl": None}
+    assert (await client.get("/portal/config.json")).json() == {"basemapUrl": None}
     built = app.state.portal_settings
-    app.state.portal_settings = PortalSettings(basemap_style_url="https://tiles.example/{z}/{x}/{y}.png")
+    app.state.portal_settings = PortalSettings(basemap_url="https://tiles.example/{z}/{x}/{y}.png")
     try:
         body = (await client.get("/portal/config.json")).json()
     finally:
         app.state.portal_settings = built
-    assert body == {"basemapStyleUrl": "https://tiles.example/{z}/{x}/{y}.png"}
+    assert body == {"basemapUrl": "https://tiles.example/{z}/{x}/{y}.png"}
