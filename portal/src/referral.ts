@@ -21,10 +21,10 @@ const REFERRAL = `query($id: ID!) { referral(id: $id) {
  * What the caller may do with a referral in its status. The API has no "allowed actions" field, so
  * this mirrors referral/flows.py (REFERRAL_TRANSITIONS): the server still refuses anything else.
  */
-type Action = "register" | "return" | "decline" | "fileCase" | "withdraw";
+type Action = "register" | "return" | "decline" | "fileCase" | "withdraw" | "resubmit";
 const ALLOWED: Record<string, Record<string, Action[]>> = {
   PROSECUTOR: { SUBMITTED: ["register", "return"], REGISTERED: ["fileCase", "return", "decline"] },
-  AGENCY_LIAISON: { SUBMITTED: ["withdraw"], RETURNED: ["withdraw"] },
+  AGENCY_LIAISON: { SUBMITTED: ["withdraw"], RETURNED: ["resubmit", "withdraw"] },
 };
 
 export function allowedActions(viewer: Viewer, status: string): Action[] {
@@ -119,6 +119,19 @@ function actionForms(screen: Screen, referral: any): HTMLElement | null {
     withdraw: () => h("button", { type: "button", id: "action-withdraw",
       onclick: () => reasonForm("withdraw", "mutation($id: ID!, $reason: String!) { withdrawReferral(id: $id, reason: $reason) { id } }",
         tr("撤回移送", "Withdraw")) }, tr("撤回", "Withdraw")),
+    resubmit: () => h("button", { type: "button", class: "primary", id: "action-resubmit", onclick: () => {
+      // What the procuratorate asked for is in the history's reason; the edit is based on this version.
+      const title = h("input", { type: "text", id: "resubmit-title", value: referral.title, required: true });
+      const facts = h("textarea", { id: "resubmit-facts", rows: "6", required: true });
+      facts.value = referral.facts;
+      area.replaceChildren(h("form", { class: "card", onsubmit: (event: Event) => {
+        event.preventDefault();
+        void run("mutation($id: ID!, $version: Int!, $input: ResubmitReferralInput!) { resubmitReferral(id: $id, version: $version, input: $input) { id } }",
+          { id: referral.id, version: referral.version, input: { title: title.value.trim(), facts: facts.value.trim() } });
+      } }, field(tr("标题", "Title"), title), field(tr("线索事实（补充后）", "Facts (completed)"), facts),
+      h("button", { type: "submit", class: "primary" }, tr("重新移送", "Send again"))));
+      facts.focus();
+    } }, tr("补充后重新移送", "Complete and send again")),
     fileCase: () => h("button", { type: "button", class: "primary", id: "action-file-case", onclick: () => {
       const kind = h("select", { id: "case-kind" }, ["ADMINISTRATIVE", "CIVIL", "CRIMINAL_INCIDENTAL_CIVIL"].map((k) => h("option", { value: k }, label(k))));
       area.replaceChildren(h("form", { class: "card", onsubmit: (event: Event) => {
