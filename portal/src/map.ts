@@ -28,6 +28,12 @@ function tileSource(layer: TileLayer) {
   return { type: "vector" as const, tiles: [`${location.origin}/tiles/${layer}/{z}/{x}/{y}.mvt`], minzoom: 0, maxzoom: 16 };
 }
 
+/** Referral colours by status (the overview map's legend uses the same). */
+export const STATUS_COLORS: Record<string, string> = {
+  SUBMITTED: "#c0392b", REGISTERED: "#e67e22", CASE_FILED: "#7d3c98", RETURNED: "#2e86c1", DECLINED: "#7f8c8d", WITHDRAWN: "#95a5a6",
+};
+const STATUS_COLOR = ["match", ["get", "status"], ...Object.entries(STATUS_COLORS).flat(), "#c0392b"] as unknown as string;
+
 function platformLayers(layers: readonly TileLayer[]): LayerSpecification[] {
   const out: LayerSpecification[] = [];
   if (layers.includes("jurisdictions")) {
@@ -45,12 +51,12 @@ function platformLayers(layers: readonly TileLayer[]): LayerSpecification[] {
       paint: { "circle-color": "#c0392b", "circle-opacity": 0.7,
         "circle-radius": ["interpolate", ["linear"], ["get", "count"], 1, 5, 100, 18] } });
     out.push({ id: "referrals-fill", type: "fill", source: "referrals", "source-layer": "referrals",
-      filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": "#c0392b", "fill-opacity": 0.3 } });
+      filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": STATUS_COLOR, "fill-opacity": 0.3 } });
     out.push({ id: "referrals-line", type: "line", source: "referrals", "source-layer": "referrals",
-      filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": "#c0392b", "line-width": 2 } });
+      filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": STATUS_COLOR, "line-width": 2 } });
     out.push({ id: "referrals-point", type: "circle", source: "referrals", "source-layer": "referrals",
       filter: ["==", ["geometry-type"], "Point"],
-      paint: { "circle-color": "#c0392b", "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
+      paint: { "circle-color": STATUS_COLOR, "circle-radius": 6, "circle-stroke-color": "#fff", "circle-stroke-width": 1 } });
   }
   if (layers.includes("evidence")) {
     out.push({ id: "evidence-point", type: "circle", source: "evidence", "source-layer": "evidence",

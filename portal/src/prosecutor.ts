@@ -2,7 +2,7 @@ import { ApiError, gql } from "./api";
 import { errorBox, field, h, today } from "./dom";
 import { domainName, label, tr } from "./i18n";
 import type * as maplibregl from "maplibre-gl";
-import { createMap, showGeometry } from "./map";
+import { createMap, showGeometry, STATUS_COLORS } from "./map";
 import { deadlineWithExplanation, fitHome, historyList, referralTable } from "./liaison";
 import type { Screen } from "./main";
 
@@ -60,7 +60,9 @@ export async function mapView(screen: Screen): Promise<void> {
   const mapBox = h("div", { class: "map large", id: "overview-map" });
   const info = h("div", { id: "map-info", "aria-live": "polite" }, tr("点击地图上的线索查看详情。", "Click a referral on the map to open it."));
   const toggles = h("div", { class: "toolbar", role: "group", "aria-label": tr("图层", "Layers") });
-  screen.main.append(toggles, mapBox, info);
+  const legend = h("ul", { class: "legend", "aria-label": tr("图例", "Legend") }, Object.entries(STATUS_COLORS).map(([status, color]) =>
+    h("li", {}, h("span", { class: "swatch", style: `background:${color}` }), label(status))));
+  screen.main.append(toggles, mapBox, legend, info);
   const map = createMap(mapBox, { name: "overview" });
   fitHome(map, screen.viewer);
   const groups: [string, string, string[]][] = [
