@@ -96,11 +96,15 @@ async def portal(browser, live_url, world) -> AsyncIterator[Portal]:
     assert session.errors == [], "console errors in the portal:\n" + "\n".join(session.errors)
 
 
+# Generous: on a busy CI machine the first tiles of a cold server take a while.
+MAP_READY_TIMEOUT_MS = 90_000
+
+
 async def map_ready(page: Page, name: str) -> None:
     """Wait until the named map has drawn all it has loaded (tiles included)."""
     await page.wait_for_function(
         "name => { const m = window.__portalMaps && window.__portalMaps[name];"
-        " return m && m.isStyleLoaded() && m.areTilesLoaded(); }", arg=name)
+        " return m && m.isStyleLoaded() && m.areTilesLoaded(); }", arg=name, timeout=MAP_READY_TIMEOUT_MS)
     await page.evaluate("name => new Promise(done => { const m = window.__portalMaps[name];"
                         " if (m.loaded()) done(); else m.once('idle', () => done()); })", name)
 
