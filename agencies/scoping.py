@@ -6,6 +6,7 @@ from a row that does not exist."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from sqlalchemy import ColumnElement, false, select, true
@@ -16,14 +17,23 @@ from core.errors import ValidationFailed
 
 
 def visible_to(principal: Principal, *, agency_column, jurisdiction_column) -> ColumnElement[bool]:
-    if principal.role is Role.ADMIN:
+    return _visible_to(principal.role, principal.agency_id, principal.visible_jurisdiction_ids,
+                       agency_column, jurisdiction_column)
+
+
+# The same few scopes come back on every request, and building an IN over a scope's jurisdictions
+# costs more CPU than the query it filters; a condition is immutable, so one object serves them all.
+@functools.lru_cache(maxsize=4096)
+def _visible_to(role: Role, agency_id: uuid.UUID | None, visible_jurisdiction_ids: frozenset[uuid.UUID],
+                agency_column, jurisdiction_column) -> ColumnElement[bool]:
+    if role is Role.ADMIN:
         return true()
-    if principal.role is Role.AGENCY_LIAISON:
-        return agency_column == principal.agency_id
-    if principal.role in (Role.PROSECUTOR, Role.ASSESSOR):
-        if not principal.visible_jurisdiction_ids:
+    if role is Role.AGENCY_LIAISON:
+        return agency_column == agency_id
+    if role in (Role.PROSECUTOR, Role.ASSESSOR):
+        if not visible_jurisdiction_ids:
             return false()
-        return jurisdiction_column.in_(principal.visible_jurisdiction_ids)
+        return jurisdiction_column.in_(sorted(visible_jurisdiction_ids))
     return false()
 
 

@@ -176,14 +176,20 @@ async def apply_transition(session: AsyncSession, *, principal: Actor, machine: 
     return history
 
 
-def record_creation(session: AsyncSession, *, principal: Actor, machine: StateMachine[S, A], row: Any,
-                    action: A | str, reason: str | None = None) -> StatusChangeMixin:
+def creation_history(*, principal: Actor, machine: StateMachine[S, A], row: Any, action: A | str,
+                     reason: str | None = None) -> StatusChangeMixin:
     """The creation transition of a new `row` (source None): checks it, gives the row its first
-    status and adds the history row. The caller flushes, with the row itself."""
+    status and returns the history row, for the caller to write with the row itself."""
     transition = machine.transition(action, None, principal)
     if getattr(row, machine.status_attribute, None) is not transition.target:
         setattr(row, machine.status_attribute, transition.target)
-    history = machine.history_row(row, transition, principal, None,
-                                  _checked_reason(reason, required=transition.reason_required))
+    return machine.history_row(row, transition, principal, None,
+                               _checked_reason(reason, required=transition.reason_required))
+
+
+def record_creation(session: AsyncSession, *, principal: Actor, machine: StateMachine[S, A], row: Any,
+                    action: A | str, reason: str | None = None) -> StatusChangeMixin:
+    """`creation_history`, added to the session. The caller flushes, with the row itself."""
+    history = creation_history(principal=principal, machine=machine, row=row, action=action, reason=reason)
     session.add(history)
     return history

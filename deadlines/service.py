@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -33,9 +33,14 @@ from deadlines.workdays import Computation, SpecialDay, WorkingCalendar, YearNot
 CALENDAR_LOCK_KEY = 7_101_202_611
 
 
+# Built once: every submission opens a deadline, and building a statement costs more CPU than
+# PostgreSQL spends running it.
+_CALENDAR_LOCKS = {exclusive: select((func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared)(
+    CALENDAR_LOCK_KEY)) for exclusive in (False, True)}
+
+
 async def lock_calendar(session: AsyncSession, *, exclusive: bool = False) -> None:
-    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
-    await session.execute(select(lock(CALENDAR_LOCK_KEY)))
+    await session.execute(_CALENDAR_LOCKS[exclusive])
 
 
 @dataclass(frozen=True)
@@ -44,18 +49,22 @@ class YearSchedule:
     days: tuple[SpecialDay, ...]
 
 
+_YEAR_SCHEDULES = (
+    select(CalendarYear.year, CalendarYear.revision, CalendarYear.source, CalendarDay.day, CalendarDay.kind,
+           CalendarDay.name)
+    .select_from(CalendarYear).outerjoin(CalendarDay, CalendarDay.year == CalendarYear.year)
+    .where(CalendarYear.year.in_(bindparam("years", expanding=True))).order_by(CalendarYear.year, CalendarDay.day))
+
+
 async def year_schedules(session: AsyncSession, years: Iterable[int]) -> dict[int, YearSchedule]:
     """The schedules the table holds among `years`, in one statement (a year it lacks is absent)."""
-    rows = await session.execute(
-        select(CalendarYear.year, CalendarYear.revision, CalendarYear.source, CalendarDay.day, CalendarDay.kind,
-               CalendarDay.name)
-        .select_from(CalendarYear).outerjoin(CalendarDay, CalendarDay.year == CalendarYear.year)
-        .where(CalendarYear.year.in_(sorted(set(years)))).order_by(CalendarYear.year, CalendarDay.day))
+    rows = await session.execute(_YEAR_SCHEDULES, {"years": sorted(set(years))})
     versions: dict[int, str] = {}
     days: dict[int, list[SpecialDay]] = {}
     for year, revision, source, day, kind, name in rows:
-        versions[year] = CalendarYear(year=year, revision=revision, source=source).version
-        days.setdefault(year, [])
+        if year not in versions:
+            versions[year] = CalendarYear(year=year, revision=revision, source=source).version
+            days[year] = []
         if day is not None:
             days[year].append(SpecialDay(day=day, kind=kind, name=name))
     return {year: YearSchedule(version=version, days=tuple(days[year])) for year, version in versions.items()}

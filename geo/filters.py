@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape
-from sqlalchemy import ColumnElement, and_, cast, func
+from sqlalchemy import ColumnElement, and_, case, cast, func, literal, select
 
 from core.errors import ValidationFailed
 from geo.geometry import CoordinateSystem, finite_number, parse_geometry
@@ -49,19 +49,54 @@ def spatial_conditions(column, spatial: SpatialFilter) -> list[ColumnElement[boo
     return conditions
 
 
+def _checked_near(near: Near, crs: CoordinateSystem, field: str):
+    if not (isinstance(near.meters, (int, float)) and 0 < near.meters <= MAX_NEAR_METERS):
+        raise ValidationFailed(f"距离应在 0 到 {MAX_NEAR_METERS} 米之间 / meters must be greater than 0 and "
+                               f"at most {MAX_NEAR_METERS}", field="meters")
+    return parse_geometry(near.point, crs, field=field)
+
+
 def within_meters(column, near: Near, crs: CoordinateSystem = CoordinateSystem.WGS84, *,
                   field: str = "near.point") -> ColumnElement[bool]:
     """Exactly ST_DWithin on the ellipsoid, behind a box in degrees around `near.point` that
     holds everything within reach: a geography cast alone cannot use the geometry's GiST index,
     so without the box every row's distance would be computed."""
-    if not (isinstance(near.meters, (int, float)) and 0 < near.meters <= MAX_NEAR_METERS):
-        raise ValidationFailed(f"距离应在 0 到 {MAX_NEAR_METERS} 米之间 / meters must be greater than 0 and "
-                               f"at most {MAX_NEAR_METERS}", field="meters")
-    shape = parse_geometry(near.point, crs, field=field)
+    shape = _checked_near(near, crs, field)
     point = from_shape(shape, srid=4326)
     reach = func.ST_Expand(point, *degrees_within(shape.bounds, near.meters))
     return and_(column.op("&&")(reach),
                 func.ST_DWithin(cast(column, Geography), cast(point, Geography), near.meters))
+
+
+def nearest_within(column, near: Near, crs: CoordinateSystem = CoordinateSystem.WGS84, *,
+                   among: ColumnElement[bool], count: int, field: str = "near.point") -> list[ColumnElement[bool]]:
+    """The conditions of `within_meters` for a search that keeps only the `count` rows (of those
+    meeting `among`) nearest to `near.point`: the same rows come out, with far fewer distances
+    computed where rows are dense.
+
+    The GiST index's nearest-neighbour order (`<->`, in degrees) finds `count` rows close by
+    first; the farthest of them on the ellipsoid is a distance within which `count` rows surely
+    lie, so the `count` nearest lie within it too. The exact test then runs within that radius
+    (never more than `near.meters`) and a box in degrees shrunk to it."""
+    shape = _checked_near(near, crs, field)
+    point = from_shape(shape, srid=4326)
+    longitude, latitude = degrees_within(shape.bounds, near.meters)
+    geography = cast(point, Geography)
+    # Not correlated with the enclosing query's table: it reads the table on its own.
+    candidates = (select(func.ST_Distance(cast(column, Geography), geography).label("meters"))
+                  .where(among, column.op("&&")(func.ST_Expand(point, longitude, latitude)))
+                  .order_by(column.op("<->")(point)).limit(count).correlate(None).subquery("candidates"))
+    # A centimetre to spare: ST_DWithin and ST_Distance need not round the farthest one alike.
+    farthest = func.max(candidates.c.meters) + 0.01
+    radius = select(case((func.count() < count, literal(float(near.meters))),
+                         else_=func.least(float(near.meters), farthest))).scalar_subquery()
+    if longitude >= 360:  # a box around whole parallels (pole, antimeridian) does not shrink with the radius
+        box = func.ST_Expand(point, longitude, latitude)
+    else:
+        # degrees_within grows at least linearly with the distance: scaled down, the box still
+        # holds everything within the smaller radius.
+        box = func.ST_Expand(point, radius * (longitude / near.meters), radius * (latitude / near.meters))
+    return [column.op("&&")(box), func.ST_DWithin(cast(column, Geography), geography, radius)]
 
 
 def distance_meters(column, geometry: object, crs: CoordinateSystem = CoordinateSystem.WGS84):

@@ -117,11 +117,12 @@ async def placements_of(session: AsyncSession, *, principal: Principal,
 
 
 
-async def record_referral_geography(session: AsyncSession, *, referral_id: uuid.UUID, geometry: BaseGeometry,
-                                    placement: Placement) -> None:
-    """Keep where a just inserted referral lies: its placement and its overlaps with the layers."""
-    session.add(_placement_row(referral_id, placement))
-    await compute_referral_overlaps(session, referral_id=referral_id, geometry=geometry)
+def placement_values(placement: Placement) -> dict:
+    """The columns of a referral's placement row but its id, for a caller that writes it in the
+    same statement as the referral (referral.service)."""
+    return {"cross_boundary": placement.cross_boundary,
+            "spanned_jurisdiction_ids": [share.jurisdiction_id for share in placement.spans],
+            "spanned_shares": [share.share for share in placement.spans]}
 
 
 async def relocate_referral(session: AsyncSession, *, referral: Referral, geometry: BaseGeometry,
@@ -148,6 +149,4 @@ async def relocate_referral(session: AsyncSession, *, referral: Referral, geomet
 
 
 def _placement_row(referral_id: uuid.UUID, placement: Placement) -> ReferralPlacement:
-    return ReferralPlacement(referral_id=referral_id, cross_boundary=placement.cross_boundary,
-                             spanned_jurisdiction_ids=[share.jurisdiction_id for share in placement.spans],
-                             spanned_shares=[share.share for share in placement.spans])
+    return ReferralPlacement(referral_id=referral_id, **placement_values(placement))

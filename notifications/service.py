@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.models import Procuratorate, Role, UserAccount
@@ -36,22 +36,31 @@ def _active(role: Role) -> Select:
     return select(UserAccount.id).where(UserAccount.role == role, UserAccount.is_active)
 
 
+# Built once with parameters: every submission and transition asks, and building a statement
+# costs more CPU than PostgreSQL spends running it.
+_AGENCY_LIAISONS = (_active(Role.AGENCY_LIAISON).where(UserAccount.agency_id == bindparam("agency_id"))
+                    .order_by(UserAccount.username))
+_ASSESSORS = (_active(Role.ASSESSOR).where(UserAccount.jurisdiction_id == bindparam("jurisdiction_id"))
+              .order_by(UserAccount.username))
+_PROSECUTOR = _active(Role.PROSECUTOR).where(UserAccount.id == bindparam("prosecutor_id"))
+_PROSECUTORS = (_active(Role.PROSECUTOR).where(UserAccount.procuratorate_id.in_(
+    select(Procuratorate.id).where(Procuratorate.jurisdiction_id == bindparam("jurisdiction_id"))))
+    .order_by(UserAccount.username))
+
+
 async def recipients(session: AsyncSession, audience: Audience, scope: Scope) -> list[uuid.UUID]:
     """The active users of `audience` for `scope`, in a stable order."""
     if audience is Audience.AGENCY_LIAISONS:
         if scope.agency_id is None:  # a procuratorate's own clue: no agency to tell
             return []
-        query = _active(Role.AGENCY_LIAISON).where(UserAccount.agency_id == scope.agency_id)
-    elif audience is Audience.ASSESSMENT_OFFICE:
-        query = _active(Role.ASSESSOR).where(UserAccount.jurisdiction_id == scope.jurisdiction_id)
-    else:
-        if audience is Audience.PROSECUTOR_IN_CHARGE and scope.prosecutor_id is not None:
-            found = list(await session.scalars(_active(Role.PROSECUTOR).where(UserAccount.id == scope.prosecutor_id)))
-            if found:
-                return found
-        query = _active(Role.PROSECUTOR).where(UserAccount.procuratorate_id.in_(
-            select(Procuratorate.id).where(Procuratorate.jurisdiction_id == scope.jurisdiction_id)))
-    return list(await session.scalars(query.order_by(UserAccount.username)))
+        return list(await session.scalars(_AGENCY_LIAISONS, {"agency_id": scope.agency_id}))
+    if audience is Audience.ASSESSMENT_OFFICE:
+        return list(await session.scalars(_ASSESSORS, {"jurisdiction_id": scope.jurisdiction_id}))
+    if audience is Audience.PROSECUTOR_IN_CHARGE and scope.prosecutor_id is not None:
+        found = list(await session.scalars(_PROSECUTOR, {"prosecutor_id": scope.prosecutor_id}))
+        if found:
+            return found
+    return list(await session.scalars(_PROSECUTORS, {"jurisdiction_id": scope.jurisdiction_id}))
 
 
 @dataclass(frozen=True)

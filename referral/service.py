@@ -26,7 +26,7 @@ from core.loaders import grouped
 from core.numbering import DocumentKind, allocate_number
 from core.pagination import Page, PageRequest, paginate
 from core.permissions import require
-from core.state_machine import apply_transition, record_creation
+from core.state_machine import apply_transition, creation_history
 from core.text import clean_text
 from deadlines.rules import REFERRAL_ACKNOWLEDGEMENT
 from deadlines.service import cancel_deadlines, meet_deadline, open_deadline
@@ -42,10 +42,11 @@ from evidence.service import (
     store_evidence,
 )
 from evidence.storage import EvidenceStore
-from geo.filters import Near, SpatialFilter, distance_meters, spatial_conditions, within_meters
+from geo.filters import Near, SpatialFilter, distance_meters, nearest_within, spatial_conditions
 from geo.geometry import CoordinateSystem, parse_geometry
-from geo.overlaps import overlaps_layer_condition
-from geo.placement import place_referral, record_referral_geography, relocate_referral
+from geo.models import ReferralPlacement
+from geo.overlaps import compute_referral_overlaps, overlaps_layer_condition
+from geo.placement import place_referral, placement_values, relocate_referral
 from notifications import events as notification_events
 from parties.models import visible_parties
 from parties.protection import IdentityProtection
@@ -124,14 +125,38 @@ def _fingerprint(data: ReferralSubmission, file_digests: list[tuple[str, str]],
 # more CPU per request than PostgreSQL spends running it.
 _EARLIER_SUBMISSION = select(Referral).where(Referral.agency_id == bindparam("agency_id"),
                                              Referral.idempotency_key == bindparam("key"))
-# The domain's state and the submitting agency's jurisdiction in one round trip.
-_DOMAIN_AND_AGENCY = select(
+# What a submission reads before it decides anything, in one round trip: an earlier submission
+# under the same idempotency key (a retry), the domain's state and the agency's jurisdiction.
+_FIRST_READ = select(
+    select(Referral.id).where(Referral.agency_id == bindparam("agency_id"),
+                              Referral.idempotency_key == bindparam("key")).scalar_subquery(),
     select(ReferralDomain.is_active).where(ReferralDomain.code == bindparam("domain_code")).scalar_subquery(),
     select(Agency.jurisdiction_id).where(Agency.id == bindparam("agency_id")).scalar_subquery())
-# Its values come as parameters (building the statement with them costs more than sending it).
-_INSERT_REFERRAL = (insert(Referral.__table__)
-                    .on_conflict_do_nothing(index_elements=[Referral.agency_id, Referral.idempotency_key])
-                    .returning(Referral.id))
+
+
+def _insert_submission() -> Select:
+    """The referral, its placement and its creation history row in one statement and one round
+    trip, every value a parameter. When a concurrent retry committed the same idempotency key
+    first, ON CONFLICT inserts no referral, the other two have no row to insert from, and the
+    statement returns nothing."""
+    referral_table, placement_table, history_table = (Referral.__table__, ReferralPlacement.__table__,
+                                                      ReferralStatusChange.__table__)
+    inserted = (insert(referral_table)
+                .values({column.key: bindparam(column.key, type_=column.type) for column in referral_table.c})
+                .on_conflict_do_nothing(index_elements=[Referral.agency_id, Referral.idempotency_key])
+                .returning(Referral.id).cte("inserted"))
+
+    def from_inserted(table, key: str, prefix: str):
+        columns = [column for column in table.c if column.key != key]
+        values = select(inserted.c.id, *(bindparam(f"{prefix}{column.key}", type_=column.type) for column in columns))
+        return insert(table).from_select([table.c[key], *columns], values)
+
+    return select(inserted.c.id).add_cte(
+        from_inserted(placement_table, "referral_id", "placement_").cte("placed"),
+        from_inserted(history_table, "referral_id", "history_").cte("recorded"))
+
+
+_INSERT_SUBMISSION = _insert_submission()
 
 
 async def _earlier_submission(session: AsyncSession, principal: Principal, key: str) -> Referral | None:
@@ -151,7 +176,10 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     transition = REFERRAL_MACHINE.transition(ReferralAction.SUBMIT, None, principal)
     idempotency_key = clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
     parties = protect_parties(data.parties, protection)
-    if idempotency_key and (existing := await _earlier_submission(session, principal, idempotency_key)):
+    earlier_id, domain_is_active, jurisdiction_id = (await session.execute(_FIRST_READ, {
+        "agency_id": principal.agency_id, "key": idempotency_key, "domain_code": data.domain_code})).one()
+    if earlier_id is not None:
+        existing = await session.get(Referral, earlier_id)
         # A retry: read its files only to compare them with the first submission's, with the
         # connection handed back meanwhile (nothing has been written).
         await unit_of_work.checkpoint(session)
@@ -162,8 +190,6 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     if len(files) > MAX_EVIDENCE_PER_SUBMISSION:
         raise ValidationFailed(f"一次最多提交{MAX_EVIDENCE_PER_SUBMISSION}个证据文件 / at most "
                                f"{MAX_EVIDENCE_PER_SUBMISSION} files per submission", field="evidence")
-    domain_is_active, jurisdiction_id = (await session.execute(
-        _DOMAIN_AND_AGENCY, {"domain_code": data.domain_code, "agency_id": principal.agency_id})).one()
     if not domain_is_active:  # None: no such domain
         raise ValidationFailed(f"未知的线索领域 {data.domain_code} / unknown domain {data.domain_code}",
                                field="domain")
@@ -211,9 +237,15 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     # same outcome for a concurrent retry with two round trips (SAVEPOINT, RELEASE) and the unit
     # of work's bookkeeping fewer. The object stays outside the session, fully populated.
     referral.submitted_at = utcnow()
-    inserted = await session.scalar(
-        _INSERT_REFERRAL, {column.key: value for column in Referral.__table__.c
-                           if (value := getattr(referral, column.key)) is not None})
+    history = creation_history(principal=principal, machine=REFERRAL_MACHINE, row=referral,
+                               action=ReferralAction.SUBMIT)
+    history.id, history.changed_at = uuid.uuid4(), referral.submitted_at
+    inserted = await session.scalar(_INSERT_SUBMISSION, {
+        **{column.key: getattr(referral, column.key) for column in Referral.__table__.c},
+        **{f"placement_{key}": value for key, value in placement_values(placement).items()},
+        "placement_placed_at": referral.submitted_at,
+        **{f"history_{column.key}": getattr(history, column.key) for column in ReferralStatusChange.__table__.c
+           if column.key != "referral_id"}})
     if inserted is None:
         # A concurrent retry with the same idempotency key committed first: answer with its
         # result, and leave this attempt's objects to the janitor.
@@ -222,9 +254,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
         return _same_submission_or_conflict(existing, referral.submission_fingerprint)
     session.add_all(evidence)
     session.add_all(_party_rows(referral, parties))
-    await record_referral_geography(session, referral_id=referral.id, geometry=geometry, placement=placement)
-    record_creation(session, principal=principal, machine=REFERRAL_MACHINE, row=referral,
-                    action=ReferralAction.SUBMIT)
+    await compute_referral_overlaps(session, referral_id=referral.id, geometry=geometry)
     await open_deadline(session, rule=REFERRAL_ACKNOWLEDGEMENT, start_on=clock.today(), subject_kind=DEADLINE_SUBJECT,
                         subject_id=referral.id, agency_id=referral.agency_id, jurisdiction_id=referral.jurisdiction_id)
     await notification_events.referral_submitted(session, referral)
@@ -339,8 +369,9 @@ def near_search(principal: Principal, *, geometry: object, meters: float,
     Shared by `referrals_near` and the planned query (referral.planner)."""
     distance = distance_meters(Referral.geometry, geometry, crs)
     scope = visible_to(principal, agency_column=Referral.agency_id, jurisdiction_column=Referral.jurisdiction_id)
-    reach = within_meters(Referral.geometry, Near(point=geometry, meters=meters), crs, field="geometry")
-    return [scope, reach], distance
+    reach = nearest_within(Referral.geometry, Near(point=geometry, meters=meters), crs, among=scope,
+                           count=MAX_NEAR_RESULTS, field="geometry")
+    return [scope, *reach], distance
 
 
 async def referrals_near(session: AsyncSession, *, principal: Principal, geometry: object, meters: float,

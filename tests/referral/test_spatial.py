@@ -124,3 +124,55 @@ async def test_near_finds_what_is_in_reach_far_from_the_equator(client, world, r
         assert await titles(client, token, {"near": {"point": point(lon, lat), "meters": reach}}) == expected
         body = await graphql(client, NEAR, {"g": point(lon, lat), "m": reach}, token)
         assert {row["referral"]["title"] for row in body["data"]["referralsNear"]} == expected
+
+
+NEAR_IDS = """query($g: GeoJSON!, $m: Float!) { referralsNear(geometry: $g, meters: $m) {
+  distanceMeters referral { id } } }"""
+# The plain definition of a search by distance: every row in reach and scope, nearest first.
+NEAREST_BY_DEFINITION = text("""
+    SELECT id::text FROM referral
+    WHERE (CAST(:agency AS uuid) IS NULL OR agency_id = CAST(:agency AS uuid))
+      AND ST_DWithin(geometry::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :meters)
+    ORDER BY ST_Distance(geometry::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography), id
+    LIMIT 50""")
+
+
+async def test_near_in_a_crowd_gives_the_nearest_by_definition(client, world, resources):
+    """More referrals in reach than a search returns, far enough north that the index's order (in
+    degrees) is not the order on the ellipsoid, and another agency's referrals closest of all: the
+    nearest-neighbour shortcut must give exactly the rows and order of the plain definition."""
+    import random
+
+    rng = random.Random(5)
+    geod = Geod(ellps="WGS84")
+    centre = (113.2, 34.5)
+    for user, title in (("liaison-a", "a"), ("liaison-b", "b")):
+        body = await graphql(client, SUBMIT, {"input": {"domain": "ECOLOGY_RESOURCES", "title": title, "facts": "事实",
+                                                        "geometry": point(*centre)}}, world.tokens[user])
+        assert "errors" not in body, body
+    # 300 of A's up to 3 km away (east–west spreads them over more degrees than north–south),
+    # 80 of B's within 400 m, a few at exactly the same place, copied behind the API's back.
+    places = [("a", *geod.fwd(*centre, rng.uniform(0, 360), rng.uniform(5, 3000))[:2]) for _ in range(300)]
+    places += [("b", *geod.fwd(*centre, rng.uniform(0, 360), rng.uniform(1, 400))[:2]) for _ in range(80)]
+    places += [("a", *geod.fwd(*centre, 45, 700)[:2])] * 5
+    async with resources.session_factory() as session:
+        for title, lon, lat in places:
+            await session.execute(text(
+                "INSERT INTO referral (id, agency_id, jurisdiction_id, domain_code, title, facts, geometry, status, "
+                "submitted_at, submission_fingerprint, harms_state_interests, harms_public_interest, urgent, version) "
+                "SELECT gen_random_uuid(), agency_id, jurisdiction_id, domain_code, title, facts, "
+                "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), status, submitted_at, submission_fingerprint, "
+                "harms_state_interests, harms_public_interest, urgent, version FROM referral "
+                "WHERE title = :title AND idempotency_key IS NULL LIMIT 1"), {"lon": lon, "lat": lat, "title": title})
+        await session.commit()
+    for user, agency in (("liaison-a", world.ids["agency:A"]), ("admin", None)):
+        for meters in (200.0, 1500.0, 5000.0):
+            body = await graphql(client, NEAR_IDS, {"g": point(*centre), "m": meters}, world.tokens[user])
+            assert "errors" not in body, body
+            found = [row["referral"]["id"] for row in body["data"]["referralsNear"]]
+            async with resources.session_factory() as session:
+                expected = list(await session.scalars(NEAREST_BY_DEFINITION, {
+                    "agency": agency, "lon": centre[0], "lat": centre[1], "meters": meters}))
+            assert found == expected, (user, meters)
+            # A crowd (more in reach than a page) but for A's own within the smallest distance.
+            assert (len(found) == 50) == (user == "admin" or meters > 1000), (user, meters, len(found))

@@ -279,7 +279,7 @@ async def test_a_retry_racing_the_first_attempt_gets_its_result_or_conflict(clie
             for _ in range(500):
                 waiting = await observer.scalar(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query LIKE 'INSERT INTO referral %'"))
+                    "AND query LIKE '%INSERT INTO referral %'"))
                 await observer.rollback()  # the activity view is read once per transaction
                 if waiting or retry.done():
                     break
