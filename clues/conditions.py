@@ -88,8 +88,12 @@ FIELDS: dict[str, Field] = {
 }
 
 
+# Every subquery below is correlated to the record explicitly: auto-correlation reaches only the
+# nearest enclosing SELECT, and an enforcement_case in a nested subquery's own FROM would match
+# any record's follow-ups.
+
 def _referrals_of_record():
-    return select(Referral.id).where(Referral.enforcement_case_id == EnforcementCase.id)
+    return select(Referral.id).where(Referral.enforcement_case_id == EnforcementCase.id).correlate(EnforcementCase)
 
 
 def _cases_of_record():
@@ -97,16 +101,17 @@ def _cases_of_record():
     return select(Case.id).where(or_(
         Case.referral_id.in_(_referrals_of_record()),
         Case.id.in_(select(EnforcementClueCase.case_id)
-                    .where(EnforcementClueCase.enforcement_case_id == EnforcementCase.id))))
+                    .where(EnforcementClueCase.enforcement_case_id == EnforcementCase.id)
+                    .correlate(EnforcementCase)))).correlate(EnforcementCase)
 
 
 def _recommendations_of_record():
-    return select(Recommendation.id).where(Recommendation.case_id.in_(_cases_of_record()))
+    return select(Recommendation.id).where(Recommendation.case_id.in_(_cases_of_record())).correlate(EnforcementCase)
 
 
 def _rectified_record() -> ColumnElement[bool]:
     return exists(latest_check_rectified().where(RectificationCheck.recommendation_id.in_(
-        _recommendations_of_record())))
+        _recommendations_of_record())).correlate(EnforcementCase))
 
 
 def latest_check_rectified():

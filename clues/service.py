@@ -219,7 +219,7 @@ async def versions_of(session: AsyncSession, model_ids: list[uuid.UUID]) -> dict
 async def version_numbers(session: AsyncSession, version_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     rows = await session.execute(select(ClueModelVersion.id, ClueModelVersion.version)
                                  .where(ClueModelVersion.id.in_(version_ids)))
-    return dict(rows.tuples().all())
+    return {row.id: row.version for row in rows}
 
 
 async def models_by_id(session: AsyncSession, model_ids: list[uuid.UUID]) -> dict[uuid.UUID, ClueModel]:
@@ -458,14 +458,17 @@ def _funnel_columns() -> list[ColumnElement[int]]:
     from such a referral, or opened from the record as the procuratorate's own clue) →
     recommendation in such a case → rectification verified (the recommendation's latest check
     found it RECTIFIED)."""
+    # Each level correlated to the hit explicitly: auto-correlation reaches only the nearest
+    # enclosing SELECT, and a clue_hit in a subquery's own FROM would count any hit's follow-ups.
     referrals = select(Referral.id).where(Referral.enforcement_case_id == ClueHit.enforcement_case_id,
-                                          Referral.submitted_at >= ClueHit.found_at)
+                                          Referral.submitted_at >= ClueHit.found_at).correlate(ClueHit)
     own_cases = select(EnforcementClueCase.case_id).where(
         EnforcementClueCase.enforcement_case_id == ClueHit.enforcement_case_id,
-        EnforcementClueCase.created_at >= ClueHit.found_at)
-    cases = select(Case.id).where(or_(Case.referral_id.in_(referrals), Case.id.in_(own_cases)))
-    recommendations = select(Recommendation.id).where(Recommendation.case_id.in_(cases))
-    rectified = latest_check_rectified().where(RectificationCheck.recommendation_id.in_(recommendations))
+        EnforcementClueCase.created_at >= ClueHit.found_at).correlate(ClueHit)
+    cases = select(Case.id).where(or_(Case.referral_id.in_(referrals), Case.id.in_(own_cases))).correlate(ClueHit)
+    recommendations = select(Recommendation.id).where(Recommendation.case_id.in_(cases)).correlate(ClueHit)
+    rectified = latest_check_rectified().where(
+        RectificationCheck.recommendation_id.in_(recommendations)).correlate(ClueHit)
     return [func.count().label("hits"),
             func.count().filter(referrals.exists()).label("referrals"),
             func.count().filter(cases.exists()).label("cases"),

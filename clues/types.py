@@ -15,6 +15,7 @@ from cases.types import Case
 from clues import models, service
 from clues.conditions import FIELDS, FOLLOW_UPS
 from core.loaders import loader
+from core.permissions import require
 from enforcement.types import EnforcementCase
 
 ClueSubject = strawberry.enum(models.ClueSubject, description="What a clue model screens.")
@@ -66,6 +67,7 @@ class ClueStatusChange:
 
 def _funnel_loader(info: Info, name: str, load):
     principal = info.context.principal
+    require(principal, *service.SCREENING_READERS)  # before anything is queued
 
     async def batch(ids: list[uuid.UUID]) -> dict:
         return await load(info.context.session, principal=principal, **{name: ids})
@@ -88,7 +90,7 @@ class ClueModelVersion:
                    created_at=row.created_at, row=row)
 
     @strawberry.field(description="The funnel of the hits this version found (FORBIDDEN to agencies).")
-    async def funnel(self, info: Info) -> ClueFunnel:
+    async def funnel(self, info: Info) -> ClueFunnel | None:
         found = await _funnel_loader(info, "version_ids", service.version_funnels).load(self.row.id)
         return ClueFunnel.from_service(found)
 
@@ -152,12 +154,12 @@ class ClueModel:
         return [ClueStatusChange.from_model(row) for row in rows]
 
     @strawberry.field(description="What came of the model's hits, all versions together (FORBIDDEN to agencies).")
-    async def funnel(self, info: Info) -> ClueFunnel:
+    async def funnel(self, info: Info) -> ClueFunnel | None:
         found = await _funnel_loader(info, "model_ids", service.funnels).load(self.row.id)
         return ClueFunnel.from_service(found)
 
     @strawberry.field(description="The latest runs, newest first (FORBIDDEN to agencies).")
-    async def runs(self, info: Info, last: int = 20) -> list[ClueModelRun]:
+    async def runs(self, info: Info, last: int = 20) -> list[ClueModelRun] | None:
         rows = await service.runs_of(info.context.session, principal=info.context.principal, model_id=self.row.id,
                                      limit=max(0, min(last, 100)))
         return [ClueModelRun.from_model(row) for row in rows]

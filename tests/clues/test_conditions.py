@@ -3,6 +3,7 @@ path of the offending node), and that values only ever travel as bound parameter
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -97,5 +98,7 @@ def test_every_kind_of_node_compiles():
         {"not": {"exists": "recommendation"}}, {"not": {"exists": "rectified"}},
     ]})
     assert "ST_Intersects" in sql and "enforcement_party" not in sql and "referral" in sql
+    # Every follow-up subquery refers to the outer record, however deep (none reads the table anew).
+    assert len(re.findall(r"FROM enforcement_case\b", sql)) == 1
     # 90 days before the run's day, the anchor of relative dates.
     assert date(2026, 8, 31) in params.values()
