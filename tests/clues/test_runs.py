@@ -11,7 +11,6 @@ from clues.models import ClueHit, ClueModelRun, ClueRunTrigger
 from clues.service import run_scheduled
 from core import clock
 from tests.clues.helpers import (
-    FARMLAND,
     HITS,
     LARGE,
     MATCHES,
