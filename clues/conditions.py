@@ -31,6 +31,9 @@ from geo.models import ReferenceFeature, ReferenceLayer, ReferenceLayerKind
 from recommendations.models import Recommendation, RectificationCheck, RectificationResult
 from referral.models import Referral
 
+# As enforcement_case.amount holds (Numeric(16, 2)): a larger bound could only fail in the database.
+MAX_AMOUNT = Decimal("99999999999999.99")
+
 MAX_DEPTH = 8
 MAX_NODES = 100
 MAX_LIST_ITEMS = 200
@@ -249,8 +252,8 @@ class _Compiler:
                 amount = Decimal(str(raw))
             except InvalidOperation:
                 amount = None
-            if amount is None or not amount.is_finite():
-                raise _fail(path, "应为金额（元）", "must be an amount of yuan")
+            if amount is None or not amount.is_finite() or abs(amount) > MAX_AMOUNT:
+                raise _fail(path, f"应为不超过 {MAX_AMOUNT} 元的金额", f"must be an amount of at most {MAX_AMOUNT} yuan")
             return amount
         if kind is ValueKind.DATE:
             if not isinstance(raw, str):
@@ -259,7 +262,7 @@ class _Compiler:
                 return date.fromisoformat(raw)
             except ValueError:
                 raise _not_a_date(path) from None
-        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_TEXT_LENGTH:
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_TEXT_LENGTH or "\x00" in raw:
             raise _fail(path, f"应为 1 到 {MAX_TEXT_LENGTH} 个字符的文字", f"must be text of 1 to {MAX_TEXT_LENGTH} characters")
         if kind is ValueKind.ENFORCEMENT_KIND:
             return _member(EnforcementKind, raw, path)

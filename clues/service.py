@@ -289,7 +289,7 @@ async def _announce(session: AsyncSession, model: ClueModel, run: ClueModelRun) 
     nothing of the records (each prosecutor reads those in the queue, within their own scope)."""
     event = Event(kind=NotificationKind.CLUE_HITS_FOUND, subject_kind="CLUE_MODEL", subject_id=model.id,
                   message=f"线索模型“{model.name}”发现 {run.hits_found} 条新线索 / Clue model “{model.name}” "
-                          f"found {run.hits_found} new hits",
+                          f"found {run.hits_found} new hit{'s' if run.hits_found != 1 else ''}",
                   payload={"clueModel": {"id": str(model.id), "name": model.name, "version": run.version,
                                          "runId": str(run.id), "hitsFound": run.hits_found}})
     await notify_audience(session, event, Audience.PROCURATORATE,
@@ -328,6 +328,8 @@ async def run_scheduled(session_factory: async_sessionmaker[AsyncSession], today
                                                 today=today)).hits_found
         except ValidationFailed as error:
             logger.warning("clue model %s was not run: %s", model_id, error.message)
+        except Exception:  # one model's failure must not keep the others from running
+            logger.exception("clue model %s failed to run", model_id)
     if found:
         logger.info("clue models: %d new hits", found)
     return found

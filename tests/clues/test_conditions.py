@@ -42,6 +42,8 @@ def refused(conditions) -> ValidationFailed:
     ({"field": "enforcement.amount", "op": "gte", "value": "ten"}, "conditions.value"),
     ({"field": "enforcement.amount", "op": "gte", "value": True}, "conditions.value"),
     ({"field": "enforcement.amount", "op": "gte"}, "conditions.value"),
+    ({"field": "enforcement.amount", "op": "gte", "value": "1e999999"}, "conditions.value"),
+    ({"field": "enforcement.summary", "op": "contains", "value": "a\x00b"}, "conditions.value"),
     ({"field": "enforcement.decided_on", "op": "lt", "value": "2025-13-01"}, "conditions.value"),
     ({"field": "enforcement.decided_on", "op": "older_than_days", "value": -1}, "conditions.value"),
     ({"field": "enforcement.amount", "op": "gte", "value": 1, "sql": "1=1"}, "conditions"),

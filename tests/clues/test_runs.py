@@ -133,7 +133,7 @@ async def test_the_nightly_task_runs_every_active_model_once_per_record(client, 
             for user in ("prosecutor-1", "prosecutor-2", "prosecutor-city", "liaison-a")}
     assert told == {"prosecutor-1": ["线索模型“占用耕地处罚后未恢复”发现 2 条新线索 / Clue model “占用耕地处罚后未恢复” "
                                      "found 2 new hits"],
-                    "prosecutor-2": ["线索模型“二区大额”发现 1 条新线索 / Clue model “二区大额” found 1 new hits"],
+                    "prosecutor-2": ["线索模型“二区大额”发现 1 条新线索 / Clue model “二区大额” found 1 new hit"],
                     "prosecutor-city": [], "liaison-a": []}
 
 
