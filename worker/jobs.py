@@ -25,7 +25,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.settings import DatabaseSettings
-from clues.service import run_scheduled as run_clue_models
 from core import clock
 from core.db import make_engine, make_session_factory
 from notifications.reminders import send_due_reminders
@@ -94,8 +93,12 @@ def make_app(db: DatabaseSettings, settings: WorkerSettings) -> procrastinate.Ap
     @app.periodic(cron=settings.clue_models_cron, periodic_id="clue_models")
     @app.task(name="run_clue_models", pass_context=True)
     async def clue_models(context: procrastinate.JobContext, timestamp: int) -> None:
+        # Imported here: the clue models reach much of the domain (cases, enforcement, geo), and a
+        # worker's start (and the reminders it owes) should not wait for those imports.
+        from clues.service import run_scheduled
+
         resources: Resources = context.additional_context["resources"]
-        await run_clue_models(resources.session_factory, clock.today())
+        await run_scheduled(resources.session_factory, clock.today())
 
     @app.periodic(cron=settings.stalled_jobs_cron, periodic_id="stalled")
     @app.task(name="retry_stalled_jobs", pass_context=True)
