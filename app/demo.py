@@ -34,7 +34,11 @@ from agencies.uscc import check_character as uscc_check_character
 from app.settings import get_settings
 from cases.models import Case, CaseKind
 from cases.service import CaseFiling, file_case
+from clues import service as clues
+from clues.models import ClueModel
 from core import clock, unit_of_work
+from enforcement import service as enforcement
+from enforcement.models import EnforcementCase, EnforcementKind
 from evidence.service import BytesSource, IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
@@ -124,6 +128,7 @@ async def load_demo(session: AsyncSession, store: EvidenceStore,
     protection = protection or protection_for(get_settings().protection)
     await _referrals(session, store, protection)
     await _mining_recommendation(session, store, protection)
+    await _farmland_clue_model(session, protection)
     return loaded
 
 
@@ -357,3 +362,42 @@ async def _mining_recommendation(session: AsyncSession, store: EvidenceStore, pr
                 result=RectificationResult.RECTIFIED, checked_on=clock.today(), location=site,
                 findings="复查：东侧边坡植被覆盖达标，整改到位。", follow_up_of=str(first.id)),
             files=[_file("check-rectified.png", tiny_png((60, 150, 70)), "复查现场照片（演示）")])
+
+
+# The screening the issue names: penalties for illegally occupying permanent farmland where no
+# restoration followed (no case came of the record, nothing rectified), decided over 90 days ago.
+FARMLAND_CLUE_MODEL = {"all": [
+    {"field": "enforcement.kind", "op": "eq", "value": "PENALTY"},
+    {"field": "enforcement.domain", "op": "in", "value": ["ECOLOGY_RESOURCES"]},
+    {"field": "enforcement.amount", "op": "gte", "value": 10000},
+    {"field": "enforcement.decided_on", "op": "older_than_days", "value": 90},
+    {"overlapsLayer": "PERMANENT_FARMLAND"},
+    {"not": {"exists": "case"}},
+    {"not": {"exists": "rectified"}},
+]}
+
+
+async def _farmland_clue_model(session: AsyncSession, protection: IdentityProtection) -> None:
+    """Two penalties of the Weidong natural-resources bureau (one on the district's farmland), the
+    Weidong procuratorate's farmland clue model, and its first run (which hits the one on the
+    farmland); each step skipped when a previous load made it."""
+    bureau = await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES)
+    for number, amount, place, summary in (
+            ("卫自然资罚〔2026〕7号", "86000", Point(113.32, 33.80), "非法占用永久基本农田 12 亩建设厂房，责令退还土地、恢复原状并处罚款。"),
+            ("卫自然资罚〔2026〕9号", "3000", Point(113.45, 33.76), "未经批准临时占用集体土地堆放建材，责令限期改正并处罚款。")):
+        known = await session.scalar(select(EnforcementCase.id).where(EnforcementCase.agency_id == bureau.agency_id,
+                                                                      EnforcementCase.case_number == number))
+        if known is None:
+            await enforcement.record_enforcement_case(session, principal=bureau, protection=protection, entry=(
+                enforcement.EnforcementEntry(
+                    case_number=number, kind=EnforcementKind.PENALTY, domain_code="ECOLOGY_RESOURCES",
+                    decided_on=date(2026, 3, 10), amount=amount, summary=summary, location=mapping(place),
+                    parties=(PartyData(kind=PartyKind.ENTERPRISE, name="示例建材有限公司（演示数据）",
+                                       uscc=DEMO_COMPANY_USCC, role="违法行为人"),))))
+    prosecutor = await _prosecutor(session, "weidong")
+    name = "占用耕地处罚后未恢复"
+    if await session.scalar(select(ClueModel.id).where(ClueModel.name == name)) is None:
+        model = await clues.create_model(session, principal=prosecutor, draft=clues.ModelDraft(
+            name=name, conditions=FARMLAND_CLUE_MODEL,
+            description="非法占用永久基本农田受到行政处罚、处罚九十日后仍未立案也未整改到位的案件。"))
+        await clues.run_model(session, principal=prosecutor, model_id=str(model.id))

@@ -27,6 +27,7 @@ from app.limits import LimitedParserCache, LimitedValidationCache, document_limi
 from app.multipart import MultipartBody
 from app.settings import ApiSettings
 from cases.api import CaseMutation, CaseQuery
+from clues.api import ClueMutation, ClueQuery
 from core import unit_of_work
 from core.db import database_unreachable
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, ValidationFailed
@@ -45,10 +46,10 @@ logger = logging.getLogger("app.graphql")
 
 # Each domain's root fields, in the order the schema lists them.
 Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery,
-                              NotificationQuery, EvidenceQuery, EnforcementQuery))
+                              NotificationQuery, EvidenceQuery, EnforcementQuery, ClueQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, CaseMutation,
                                     RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation,
-                                    EnforcementMutation, EvidenceMutation))
+                                    EnforcementMutation, EvidenceMutation, ClueMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

@@ -2,6 +2,7 @@
 
 from agencies import models as agencies_models  # noqa: F401
 from cases import models as cases_models  # noqa: F401
+from clues import models as clues_models  # noqa: F401
 from core import numbering as core_numbering  # noqa: F401
 from core.db import Base
 from deadlines import models as deadlines_models  # noqa: F401

@@ -26,6 +26,7 @@ class NotificationKind(str, enum.Enum):
     DEADLINE_DUE_SOON = "DEADLINE_DUE_SOON"
     DEADLINE_OVERDUE = "DEADLINE_OVERDUE"
     DEADLINE_ESCALATED = "DEADLINE_ESCALATED"
+    CLUE_HITS_FOUND = "CLUE_HITS_FOUND"  # a clue model's run queued new hits (clues.service)
 
 
 class Notification(Base):

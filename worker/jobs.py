@@ -4,8 +4,9 @@ procrastinate keeps its jobs in the application's database (schema `procrastinat
 migration 0017 from the installed version's schema.sql) and defers each periodic task once per
 tick however many workers run (its periodic-defer table has a unique key per task and tick). The
 tasks themselves are safe to run twice anyway: reminders are claimed by a unique key
-(notifications.reminders) and webhook deliveries with SKIP LOCKED and a lease
-(notifications.webhooks).
+(notifications.reminders), webhook deliveries with SKIP LOCKED and a lease
+(notifications.webhooks), and a clue model's hits are unique per model and record
+(clues.service.run_scheduled).
 
 Every database call is bounded like the app's (core.db.make_engine, from the same PIL_DB_
 settings): procrastinate's own psycopg connections get the same connect timeout, pool wait,
@@ -41,6 +42,8 @@ class WorkerSettings(BaseSettings):
     reminders_cron: str = "*/5 * * * *"
     webhooks_cron: str = "* * * * * */10"
     stalled_jobs_cron: str = "* * * * *"
+    # Every active clue model, nightly (18:00 UTC is 02:00 in Beijing, after the day's entries).
+    clue_models_cron: str = "0 18 * * *"
     # Jobs run at once by one worker: a slow webhook endpoint does not hold up the reminders.
     concurrency: int = 2
     # A job whose worker sent no heartbeat for this long is taken for dead and retried.
@@ -86,6 +89,16 @@ def make_app(db: DatabaseSettings, settings: WorkerSettings) -> procrastinate.Ap
     async def webhooks(context: procrastinate.JobContext, timestamp: int) -> None:
         resources: Resources = context.additional_context["resources"]
         await deliver_due(resources.session_factory, resources.webhooks)
+
+    @app.periodic(cron=settings.clue_models_cron, periodic_id="clue_models")
+    @app.task(name="run_clue_models", pass_context=True)
+    async def clue_models(context: procrastinate.JobContext, timestamp: int) -> None:
+        # Imported here: the clue models reach much of the domain (cases, enforcement, geo), and a
+        # worker's start (and the reminders it owes) should not wait for those imports.
+        from clues.service import run_scheduled
+
+        resources: Resources = context.additional_context["resources"]
+        await run_scheduled(resources.session_factory, clock.today())
 
     @app.periodic(cron=settings.stalled_jobs_cron, periodic_id="stalled")
     @app.task(name="retry_stalled_jobs", pass_context=True)
