@@ -19,11 +19,13 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Identity,
     Index,
     String,
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,16 +68,19 @@ class ReferenceFeature(Base):
     geometry = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
 
 
-class TileSourceVersion(Base):
-    """A version for each table tiles are drawn from, moved on (to a fresh value of one sequence)
-    by a trigger in every transaction that changes the table, at its commit. Read in the same
-    snapshot as a tile, it says whether a cached tile still shows what the database holds,
-    whichever process or tool changed the rows (migration 0015 has the triggers)."""
+class TileChange(Base):
+    """Where a table tiles are drawn from changed: appended by statement triggers (migration 0025)
+    in the changing transaction, whichever process or tool made the change. `xid` is that
+    transaction's id, so a cached tile (which keeps the snapshot it was drawn in) is stale exactly
+    when a change its snapshot could not see lies over it (geo.tiles). `bbox` None: anywhere."""
 
-    __tablename__ = "tile_source_version"
+    __tablename__ = "tile_change"
 
-    source: Mapped[str] = mapped_column(String(63), primary_key=True)  # the table's name
-    version: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    source: Mapped[str] = mapped_column(String(63))  # the table's name
+    xid: Mapped[int] = mapped_column(BigInteger, server_default=text("(pg_current_xact_id())::text::bigint"),
+                                     index=True)
+    bbox = mapped_column(Geometry(srid=4326, spatial_index=False), nullable=True)
 
 
 class ReferralPlacement(Base):

@@ -9,8 +9,10 @@ Geometries are stored in EPSG:4326 and tiles are cut in EPSG:3857: the prefilter
 envelope (one rectangle, exactly, since Mercator keeps meridians and parallels straight) rather than
 every row's geometry, so the GiST index on the column answers it.
 
-Encoded tiles are cached per process (TileCache) under their whole query and the version of the
-tables they are drawn from, which triggers move at every commit (migration 0015)."""
+Encoded tiles are cached per process (TileCache) under their whole query, with the snapshot they
+were drawn in. The tables they are drawn from log where they change (tile_change, by triggers in
+the changing transaction: migration 0025); a cached tile is served while no change its snapshot
+could not see lies over it, so a submission redraws the tiles around it and no other."""
 
 from __future__ import annotations
 
@@ -23,10 +25,26 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from geoalchemy2 import Geography
-from sqlalchemy import Float, Integer, Numeric, String, cast, func, literal, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
+from sqlalchemy.types import UserDefinedType
 
 from agencies.models import Jurisdiction
 from agencies.principal import Principal
@@ -34,7 +52,7 @@ from agencies.scoping import visible_to
 from core.errors import NotFound, ValidationFailed
 from evidence.models import Evidence
 from geo.geometry import SQUARE_METERS_PER_MU
-from geo.models import ReferenceFeature, ReferenceLayer, TileSourceVersion
+from geo.models import ReferenceFeature, ReferenceLayer, TileChange
 from referral.models import Referral
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -127,7 +145,7 @@ class TileLayer:
     name: str
     description: str
     vector_layers: tuple[VectorLayer, ...]
-    sources: tuple[str, ...]  # the tables its tiles are drawn from (TileSourceVersion)
+    sources: tuple[str, ...]  # the tables its tiles are drawn from (TileChange.source)
     # (principal, envelope) → (the vector layer drawn at that zoom, its features): a select whose
     # columns are the properties, `geom` in tile coordinates and `rank` (1 = most important).
     features: Callable[[Principal, Envelope], tuple[VectorLayer, Select]] = field(repr=False)
@@ -282,8 +300,8 @@ class Tile:
         return '"' + hashlib.sha256(self.content).hexdigest()[:32] + '"'
 
 
-def tile_statement(layer: TileLayer, principal: Principal, tile: TileAddress, *, cap: int) -> Select:
-    vector_layer, features = layer.features(principal, Envelope(tile))
+def tile_statement(layer: TileLayer, principal: Principal, envelope: Envelope, *, cap: int) -> Select:
+    vector_layer, features = layer.features(principal, envelope)
     candidates = features.subquery("candidates")
     properties = [candidates.c[item.name] for item in vector_layer.fields]
     # ST_AsMVTGeom answers NULL for what the prefilter let through but nothing of which is left in
@@ -299,46 +317,75 @@ def tile_statement(layer: TileLayer, principal: Principal, tile: TileAddress, *,
     content = select(func.ST_AsMVT(literal_column("mvt"), literal(vector_layer.name), EXTENT, "geom")
                      ).select_from(rows).scalar_subquery()
     capped = select(func.count() > cap).select_from(kept).scalar_subquery()
-    return select(content.label("content"), capped.label("capped"), version_of(layer).label("version"))
+    # The snapshot the tile is drawn in (one statement, one snapshot), and whether this transaction
+    # has written anything: a tile showing its own uncommitted rows is never cached.
+    return select(content.label("content"), capped.label("capped"),
+                  cast(func.pg_current_snapshot(), String).label("snapshot"),
+                  func.pg_current_xact_id_if_assigned().is_(None).label("read_only"))
 
 
-def version_of(layer: TileLayer):
-    """The layer's data version: the newest of its tables' versions. Every bump takes a new value of
-    one sequence, so any change to any of them gives a value never seen before."""
-    return (select(func.coalesce(func.max(TileSourceVersion.version), 0))
-            .where(TileSourceVersion.source.in_(layer.sources)).scalar_subquery())
+def changed_since(layer: TileLayer, envelope: Envelope, snapshot: str):
+    """Whether a change to the layer's tables that `snapshot` could not see (committed since, or
+    in progress then) lies over the tile. Transactions older than the snapshot's xmin were all
+    finished when it was taken, so the index on xid skips them."""
+    drawn_in = cast(literal(snapshot, String), _PostgresType("pg_snapshot"))
+    return select(exists().where(
+        TileChange.xid >= cast(cast(func.pg_snapshot_xmin(drawn_in), String), BigInteger),
+        ~func.pg_visible_in_snapshot(cast(cast(TileChange.xid, String), _PostgresType("xid8")), drawn_in),
+        TileChange.source.in_(layer.sources),
+        or_(TileChange.bbox.is_(None), envelope.overlaps(TileChange.bbox))))
+
+
+class _PostgresType(UserDefinedType):
+    """A PostgreSQL type SQLAlchemy does not name (pg_snapshot, xid8), for casts."""
+
+    cache_ok = True
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_col_spec(self, **kw) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class CachedTile:
+    tile: Tile
+    snapshot: str  # pg_snapshot as text, the one the tile was drawn in
 
 
 class TileCache:
-    """Encoded tiles of this process, least recently used out first, each stored with the data
-    version it was drawn from and keyed by its whole query (scope, tile, cap and all, bound values
-    included): a cached tile is served only to a caller whose query is the very same, and only
-    while the version read in that caller's snapshot is the same, so it can neither leak across
-    scopes nor miss a change committed by any process."""
+    """Encoded tiles of this process, least recently used out first, each keyed by its whole query
+    (scope, tile, cap and all, bound values included) and stored with the snapshot it was drawn in:
+    a cached tile is served only to a caller whose query is the very same, and only while no
+    change over it is missing from that snapshot, so it can neither leak across scopes nor miss a
+    change committed by any process."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[int, Tile]] = OrderedDict()
+        self._entries: OrderedDict[str, CachedTile] = OrderedDict()
         self._bytes = 0
 
-    def get(self, key: str, version: int) -> Tile | None:
+    def get(self, key: str) -> CachedTile | None:
         entry = self._entries.get(key)
-        if entry is None or entry[0] != version:
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
 
-    def put(self, key: str, version: int, tile: Tile) -> None:
-        if len(tile.content) > self.max_bytes:
+    def put(self, key: str, entry: CachedTile) -> None:
+        if len(entry.tile.content) > self.max_bytes:
             return
+        self.discard(key)
+        self._entries[key] = entry
+        self._bytes += len(entry.tile.content)
+        while self._bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.tile.content)
+
+    def discard(self, key: str) -> None:
         previous = self._entries.pop(key, None)
         if previous is not None:
-            self._bytes -= len(previous[1].content)
-        self._entries[key] = (version, tile)
-        self._bytes += len(tile.content)
-        while self._bytes > self.max_bytes:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self._bytes -= len(evicted.content)
+            self._bytes -= len(previous.tile.content)
 
     def clear(self) -> None:
         self._entries.clear()
@@ -353,19 +400,30 @@ def cache_key(statement: Select) -> str:
 async def render_tile(session: AsyncSession, *, principal: Principal, layer_name: str, z: str, x: str,
                       y: str, cache: TileCache | None = None) -> Tile:
     layer = tile_layer(layer_name)
-    statement = tile_statement(layer, principal, tile_address(z, x, y), cap=FEATURE_CAP)
+    envelope = Envelope(tile_address(z, x, y))
+    statement = tile_statement(layer, principal, envelope, cap=FEATURE_CAP)
     if cache is not None:
         key = cache_key(statement)
-        cached = cache.get(key, await session.scalar(select(version_of(layer))))
+        cached = cache.get(key)
         if cached is not None:
-            return cached
+            if not await session.scalar(changed_since(layer, envelope, cached.snapshot)):
+                return cached.tile
+            cache.discard(key)
     row = (await session.execute(statement)).one()
     tile = Tile(content=bytes(row.content or b""), capped=bool(row.capped))
-    if cache is not None:
-        # The version read with the tile, in its snapshot: a change committed since the check
-        # above is either in this tile and this version, or in neither.
-        cache.put(key, row.version, tile)
+    if cache is not None and row.read_only:
+        cache.put(key, CachedTile(tile, row.snapshot))
     return tile
+
+
+async def compact_tile_changes(session: AsyncSession) -> int:
+    """Empty the change log of what every transaction now running can see, leaving one "changed
+    anywhere" row per source in its place: tiles cached before this redraw once, those drawn
+    after it need none of the removed rows. How many rows were removed."""
+    removed = await session.execute(delete(TileChange))
+    await session.execute(insert(TileChange), [{"source": source, "bbox": None} for source in sorted(
+        {source for layer in LAYERS.values() for source in layer.sources})])
+    return removed.rowcount
 
 
 async def tilejson(session: AsyncSession, *, principal: Principal, layer_name: str, base_url: str) -> dict:

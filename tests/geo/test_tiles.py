@@ -285,7 +285,7 @@ async def test_the_prefilter_can_use_the_spatial_index(resources, world, layer, 
     prefilter = explain(select(literal_column("1")).where(
         tiles.Envelope(address).overlaps(literal_column(column))))
     condition = prefilter.split("WHERE ", 1)[1]
-    assert condition in explain(tiles.tile_statement(tiles.tile_layer(layer), principal, address, cap=10))
+    assert condition in explain(tiles.tile_statement(tiles.tile_layer(layer), principal, tiles.Envelope(address), cap=10))
     table = column.split(".")[0]
     async with resources.session_factory() as session:
         await session.execute(text("SET LOCAL enable_seqscan = off"))
