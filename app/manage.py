@@ -189,6 +189,34 @@ async def load_calendar(settings: Settings, years: list[int] | None) -> int:
     return 1 if None in results.values() else 0
 
 
+async def backfill_geography(settings: Settings, batch: int, everything: bool) -> int:
+    """Placement and overlaps for the referrals that lack them (or all), one transaction per batch."""
+    from geo.backfill import BackfillReport, backfill_batch
+
+    engine = make_engine(settings.db)
+    report, after = BackfillReport(), None
+    try:
+        while True:
+            async with make_session_factory(engine)() as session:
+                after = await backfill_batch(session, after=after, size=batch, everything=everything, report=report)
+                await unit_of_work.commit(session)
+            if after is None:
+                break
+            logger.info("backfill-geography: %d referrals done", report.referrals)
+    finally:
+        await engine.dispose()
+    logger.info("backfill-geography: %d referrals, %d placed, %d overlaps", report.referrals, report.placed,
+                report.overlaps)
+    if report.held_elsewhere:
+        logger.warning("backfill-geography: %d referrals lie mostly in another district than the one holding them "
+                       "(left where they are): %s", len(report.held_elsewhere),
+                       ", ".join(map(str, report.held_elsewhere)))
+    if report.in_no_district:
+        logger.warning("backfill-geography: %d referrals lie in no district on the platform (no placement): %s",
+                       len(report.in_no_district), ", ".join(map(str, report.in_no_district)))
+    return 0
+
+
 def verify_custody(settings: Settings, with_objects: bool) -> int:
     from evidence.custody import verify_log
 
@@ -216,7 +244,8 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
-                                         "import-layer", "load-calendar", "verify-custody"})
+                                         "import-layer", "load-calendar", "verify-custody",
+                                         "backfill-geography"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
                                      "says (a Shapefile's .prj, projected ones included), else WGS84")
     layer.add_argument("--name-property", default="name", help="the feature property holding its name")
     layer.add_argument("file", type=Path)
+    backfill = commands.add_parser(
+        "backfill-geography", help="compute the placement among the districts and the overlaps with the reference "
+                                   "layers of referrals that predate them, in batches (existing referrals stay "
+                                   "with the procuratorate holding them)")
+    backfill.add_argument("--batch", type=int, default=500, metavar="REFERRALS", help="referrals per transaction")
+    backfill.add_argument("--all", action="store_true", dest="everything",
+                          help="recompute every referral's, e.g. after boundaries or layers changed outside the app")
     args = parser.parse_args(argv)
     if args.command == "export-schema":
         export_schema()
@@ -323,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "import-layer":
         return run_import_layer(settings, args)
+    if args.command == "backfill-geography":
+        return asyncio.run(backfill_geography(settings, args.batch, args.everything))
     if args.command == "create-admin":
         password = os.environ.get("PIL_ADMIN_PASSWORD") or getpass.getpass("password: ")
         asyncio.run(create_admin(settings, args.username, password))

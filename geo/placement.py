@@ -120,7 +120,7 @@ async def placements_of(session: AsyncSession, *, principal: Principal,
 async def record_referral_geography(session: AsyncSession, *, referral_id: uuid.UUID, geometry: BaseGeometry,
                                     placement: Placement) -> None:
     """Keep where a just inserted referral lies: its placement and its overlaps with the layers."""
-    session.add(_placement_row(referral_id, placement))
+    session.add(placement_row(referral_id, placement))
     await compute_referral_overlaps(session, referral_id=referral_id, geometry=geometry)
 
 
@@ -142,12 +142,12 @@ async def relocate_referral(session: AsyncSession, *, referral: Referral, geomet
                               .values(jurisdiction_id=placement.jurisdiction_id))
     await session.execute(delete(ReferralPlacement).where(ReferralPlacement.referral_id == referral.id))
     await session.execute(delete(ReferralOverlap).where(ReferralOverlap.referral_id == referral.id))
-    session.add(_placement_row(referral.id, placement))
+    session.add(placement_row(referral.id, placement))
     await compute_referral_overlaps(session, referral_id=referral.id, geometry=geometry)
     return placement
 
 
-def _placement_row(referral_id: uuid.UUID, placement: Placement) -> ReferralPlacement:
+def placement_row(referral_id: uuid.UUID, placement: Placement) -> ReferralPlacement:
     return ReferralPlacement(referral_id=referral_id, cross_boundary=placement.cross_boundary,
                              spanned_jurisdiction_ids=[share.jurisdiction_id for share in placement.spans],
                              spanned_shares=[share.share for share in placement.spans])
