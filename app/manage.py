@@ -217,6 +217,21 @@ async def backfill_geography(settings: Settings, batch: int, everything: bool) -
     return 0
 
 
+async def compact_tile_data(settings: Settings) -> None:
+    from geo.tiles import compact_referral_grid, compact_tile_changes
+
+    engine = make_engine(settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            changes = await compact_tile_changes(session)
+            before, after = await compact_referral_grid(session)
+            await unit_of_work.commit(session)
+    finally:
+        await engine.dispose()
+    logger.info("compact-tile-data: %d change log rows removed (cached tiles redraw once); referral grid folded "
+                "from %d rows to %d", changes, before, after)
+
+
 def verify_custody(settings: Settings, with_objects: bool) -> int:
     from evidence.custody import verify_log
 
@@ -245,7 +260,7 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
                                          "import-layer", "load-calendar", "verify-custody",
-                                         "backfill-geography"})
+                                         "backfill-geography", "compact-tile-data"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "says (a Shapefile's .prj, projected ones included), else WGS84")
     layer.add_argument("--name-property", default="name", help="the feature property holding its name")
     layer.add_argument("file", type=Path)
+    commands.add_parser("compact-tile-data", help="fold the tile change log and the referral grid's rows together "
+                                                  "(run now and then, e.g. nightly; cached tiles redraw once)")
     backfill = commands.add_parser(
         "backfill-geography", help="compute the placement among the districts and the overlaps with the reference "
                                    "layers of referrals that predate them, in batches (existing referrals stay "
@@ -359,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "import-layer":
         return run_import_layer(settings, args)
+    if args.command == "compact-tile-data":
+        asyncio.run(compact_tile_data(settings))
     if args.command == "backfill-geography":
         return asyncio.run(backfill_geography(settings, args.batch, args.everything))
     if args.command == "create-admin":

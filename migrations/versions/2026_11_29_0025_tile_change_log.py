@@ -1,4 +1,5 @@
-"""tiles: an append-only log of where tile sources changed, replacing the per-table versions
+"""tiles: an append-only log of where tile sources changed, replacing the per-table versions; the
+referral counts per web-mercator grid cell the aggregated tiles are drawn from
 
 Revision ID: 0025
 Revises: 0019
@@ -66,6 +67,46 @@ BEGIN
 END
 $$"""
 
+# Half the side of the EPSG:3857 square; referral points are counted in cells of levels 5 to 14
+# (zoom 0 to 9 tiles, 32 cells a side each).
+HALF_WORLD = 20037508.342789244
+# The counts of the referrals of a query `%s` (columns n, agency_id, jurisdiction_id, geometry).
+GRID_INSERT = f"""
+        INSERT INTO referral_grid_count (level, cell_x, cell_y, agency_id, jurisdiction_id, referrals, sum_x, sum_y)
+        SELECT level, cell_x, cell_y, agency_id, jurisdiction_id, sum(n), sum(n * x), sum(n * y)
+        FROM (SELECT n, agency_id, jurisdiction_id, ST_X(p) AS x, ST_Y(p) AS y
+              FROM (SELECT n, agency_id, jurisdiction_id, ST_Transform(ST_PointOnSurface(geometry), 3857) AS p
+                    FROM (%s) c) projected) points
+        CROSS JOIN generate_series(5, 14) AS level
+        CROSS JOIN LATERAL (SELECT
+            least(greatest(floor((x + {HALF_WORLD}) / ({2 * HALF_WORLD} / (1 << level))), 0), (1 << level) - 1)::int,
+            least(greatest(floor(({HALF_WORLD} - y) / ({2 * HALF_WORLD} / (1 << level))), 0), (1 << level) - 1)::int
+        ) AS cell (cell_x, cell_y)
+        GROUP BY level, cell_x, cell_y, agency_id, jurisdiction_id
+"""
+GRID_FUNCTION = f"""
+CREATE FUNCTION count_referrals_in_grid() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changes text;
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM referral_grid_count;
+        RETURN NULL;
+    END IF;
+    changes := CASE TG_OP
+        WHEN 'INSERT' THEN 'SELECT 1 AS n, agency_id, jurisdiction_id, geometry FROM new_rows'
+        WHEN 'DELETE' THEN 'SELECT -1 AS n, agency_id, jurisdiction_id, geometry FROM old_rows'
+        -- Only what moves a referral or changes whose it is: a status change counts nothing.
+        ELSE 'SELECT side.* FROM old_rows o JOIN new_rows r ON r.id = o.id CROSS JOIN LATERAL ('
+             '  VALUES (-1, o.agency_id, o.jurisdiction_id, o.geometry), (1, r.agency_id, r.jurisdiction_id, r.geometry)'
+             ') AS side (n, agency_id, jurisdiction_id, geometry) '
+             'WHERE NOT (o.geometry ~= r.geometry AND o.agency_id = r.agency_id '
+             '           AND o.jurisdiction_id = r.jurisdiction_id)' END;
+    EXECUTE format($sql${GRID_INSERT}$sql$, changes);
+    RETURN NULL;
+END
+$$"""
+
 OLD_BUMP_FUNCTION = """
 CREATE FUNCTION bump_tile_source_version() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -99,6 +140,29 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tile_change'))
     )
     op.create_index(op.f('ix_tile_change_xid'), 'tile_change', ['xid'], unique=False)
+    op.create_table('referral_grid_count',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=True), nullable=False),
+    sa.Column('level', sa.SmallInteger(), nullable=False),
+    sa.Column('cell_x', sa.Integer(), nullable=False),
+    sa.Column('cell_y', sa.Integer(), nullable=False),
+    sa.Column('agency_id', sa.Uuid(), nullable=False),
+    sa.Column('jurisdiction_id', sa.Uuid(), nullable=False),
+    sa.Column('referrals', sa.Integer(), nullable=False),
+    sa.Column('sum_x', sa.Float(), nullable=False),
+    sa.Column('sum_y', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_grid_count'))
+    )
+    op.create_index('ix_referral_grid_count_level_cell_x_cell_y', 'referral_grid_count', ['level', 'cell_x', 'cell_y'],
+                    unique=False)
+    op.execute(GRID_FUNCTION)
+    for event, transition in (("INSERT", "NEW TABLE AS new_rows"), ("DELETE", "OLD TABLE AS old_rows"),
+                              ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows")):
+        op.execute(f"CREATE TRIGGER referral_grid_{event.lower()} AFTER {event} ON referral "
+                   f"REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION count_referrals_in_grid()")
+    op.execute("CREATE TRIGGER referral_grid_truncate AFTER TRUNCATE ON referral "
+               "FOR EACH STATEMENT EXECUTE FUNCTION count_referrals_in_grid()")
+    # Referrals already there are counted once, as a load would be.
+    op.execute(GRID_INSERT.replace("%s", "SELECT 1 AS n, agency_id, jurisdiction_id, geometry FROM referral"))
     op.execute(RECORD_FUNCTION)
     op.execute(FORGET_FUNCTION)
     op.execute("CREATE TRIGGER tile_change_truncate AFTER TRUNCATE ON tile_change "
@@ -115,6 +179,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for event in ("insert", "delete", "update", "truncate"):
+        op.execute(f"DROP TRIGGER referral_grid_{event} ON referral")
+    op.execute("DROP FUNCTION count_referrals_in_grid()")
+    op.drop_index('ix_referral_grid_count_level_cell_x_cell_y', table_name='referral_grid_count')
+    op.drop_table('referral_grid_count')
     for table in TILE_SOURCES:
         for event in ("insert", "delete", "update", "truncate"):
             op.execute(f"DROP TRIGGER tile_change_{table}_{event} ON {table}")

@@ -3,11 +3,28 @@ its scope nor hides a change committed a moment ago, by this process or any othe
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
 
-from geo.tiles import CachedTile, Tile, TileCache
+from agencies.models import Role
+from agencies.principal import Principal
+from app.manage import main as manage
+from geo.tiles import (
+    FEATURE_CAP,
+    CachedTile,
+    CompiledStatement,
+    Envelope,
+    Tile,
+    TileAddress,
+    TileCache,
+    tile_layer,
+    tile_statement,
+    tile_values,
+)
 from tests.conftest import count_statements, graphql
 from tests.geo.test_tiles import EXPECTED, ROLES, Z10, decoded, get_tile, point, submit, tile_of
 
@@ -196,3 +213,44 @@ async def test_an_empty_tile_and_its_etag(client, world):
     assert response.status_code == 200 and response.content == b""
     assert mapbox_vector_tile.decode(response.content) == {}
     assert response.headers["etag"]
+
+
+def cell_counts(content: dict) -> list[tuple[int, tuple]]:
+    return sorted((cell["properties"]["count"], tuple(cell["geometry"]["coordinates"]))
+                  for cell in content.get("referral_cells", {}).get("features", []))
+
+
+async def test_grid_counts_follow_moves_and_deletions_and_survive_compaction(client, world, resources):
+    wide = tile_of(113.32, 34.52, 8)
+    made = [await submit(client, world, "liaison-a", f"p{i}", point(113.32 + i * 0.01, 34.52)) for i in range(3)]
+    token = world.tokens["prosecutor-1"]
+    assert sum(count for count, _ in cell_counts(await decoded(client, "referrals", wide, token))) == 3
+    async with resources.engine.begin() as connection:  # a move out of the tile, a deletion, a status change
+        await connection.execute(text("UPDATE referral SET geometry = ST_SetSRID(ST_MakePoint(100.0, 20.0), 4326) "
+                                      "WHERE id = :id"), {"id": made[0]["id"]})
+        for table, column in (("referral_status_change", "referral_id"), ("referral_party", "referral_id"),
+                              ("referral_placement", "referral_id"), ("referral", "id")):
+            await connection.execute(text(f"DELETE FROM {table} WHERE {column} = :id"), {"id": made[1]["id"]})
+        await connection.execute(text("UPDATE referral SET urgent = true"))
+    after = cell_counts(await decoded(client, "referrals", wide, token))
+    assert [count for count, _ in after] == [1]
+    async with resources.engine.connect() as connection:
+        rows = await connection.scalar(text("SELECT count(*) FROM referral_grid_count"))
+    assert await asyncio.to_thread(manage, ["compact-tile-data"]) == 0
+    async with resources.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM referral_grid_count")) == 20 < rows  # 2 × 10 levels
+    assert cell_counts(await decoded(client, "referrals", wide, token)) == after
+    assert sum(count for count, _ in cell_counts(await decoded(client, "referrals", tile_of(100.0, 20.0, 8),
+                                                               world.tokens["admin"]))) == 1
+
+
+@pytest.mark.parametrize("layer", ["referrals", "evidence", "jurisdictions", "protected_areas"])
+@pytest.mark.parametrize("z", [6, 12])
+def test_a_tile_statement_depends_on_its_tile_only_through_the_tile_parameters(layer, z):
+    principal = Principal(role=Role.PROSECUTOR, username="p", visible_jurisdiction_ids=frozenset({uuid.uuid4()}))
+    compiled = [CompiledStatement.of(tile_statement(tile_layer(layer), principal, Envelope(TileAddress(z, x, y)),
+                                                    cap=FEATURE_CAP)) for x, y in ((3, 5), (40, 17))]
+    assert compiled[0].sql == compiled[1].sql and compiled[0].names == compiled[1].names
+    fixed = [{name: value for name, value in item.fixed.items() if name not in tile_values(TileAddress(z, 0, 0))}
+             for item in compiled]
+    assert fixed[0] == fixed[1]
