@@ -9,8 +9,9 @@ Geometries are stored in EPSG:4326 and tiles are cut in EPSG:3857: the prefilter
 envelope (one rectangle, exactly, since Mercator keeps meridians and parallels straight) rather than
 every row's geometry, so the GiST index on the column answers it.
 
-Encoded tiles are cached per process (TileCache) under their whole query, with the snapshot they
-were drawn in. The tables they are drawn from log where they change (tile_change, by triggers in
+Each layer's statement is built and compiled once per caller scope and zoom (CompiledStatement)
+and run with the tile bound. Encoded tiles are cached per process (TileCache) under the layer, the
+caller's scope and the tile, with the snapshot they were drawn in. The tables they are drawn from log where they change (tile_change, by triggers in
 the changing transaction: migration 0025); a cached tile is served while no change its snapshot
 could not see lies over it, so a submission redraws the tiles around it and no other."""
 
@@ -362,11 +363,11 @@ class CachedTile:
 
 
 class TileCache:
-    """Encoded tiles of this process, least recently used out first, each keyed by its whole query
-    (scope, tile, cap and all, bound values included) and stored with the snapshot it was drawn in:
-    a cached tile is served only to a caller whose query is the very same, and only while no
-    change over it is missing from that snapshot, so it can neither leak across scopes nor miss a
-    change committed by any process."""
+    """Encoded tiles of this process, least recently used out first, each keyed by all its statement
+    depends on (layer, the caller's scope as visible_to reads it, tile, cap) and stored with the
+    snapshot it was drawn in: a cached tile is served only to a caller whose statement is the very
+    same, and only while no change over it is missing from that snapshot, so it can neither leak
+    across scopes nor miss a change committed by any process."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
