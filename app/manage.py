@@ -220,7 +220,9 @@ async def backfill_geography(settings: Settings, batch: int, everything: bool) -
 async def compact_tile_data(settings: Settings) -> None:
     from geo.tiles import compact_referral_grid, compact_tile_changes
 
-    engine = make_engine(settings.db)
+    # One statement over every row of the grid: longer than a request may take.
+    engine = make_engine(settings.db.model_copy(update={"command_timeout_seconds": 3600.0,
+                                                        "statement_timeout_ms": 3_600_000}))
     try:
         async with make_session_factory(engine)() as session:
             changes = await compact_tile_changes(session)
