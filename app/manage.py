@@ -189,6 +189,51 @@ async def load_calendar(settings: Settings, years: list[int] | None) -> int:
     return 1 if None in results.values() else 0
 
 
+async def backfill_geography(settings: Settings, batch: int, everything: bool) -> int:
+    """Placement and overlaps for the referrals that lack them (or all), one transaction per batch."""
+    from geo.backfill import BackfillReport, backfill_batch
+
+    engine = make_engine(settings.db)
+    report, after = BackfillReport(), None
+    try:
+        while True:
+            async with make_session_factory(engine)() as session:
+                after = await backfill_batch(session, after=after, size=batch, everything=everything, report=report)
+                await unit_of_work.commit(session)
+            if after is None:
+                break
+            logger.info("backfill-geography: %d referrals done", report.referrals)
+    finally:
+        await engine.dispose()
+    logger.info("backfill-geography: %d referrals, %d placed, %d overlaps", report.referrals, report.placed,
+                report.overlaps)
+    if report.held_elsewhere:
+        logger.warning("backfill-geography: %d referrals lie mostly in another district than the one holding them "
+                       "(left where they are): %s", len(report.held_elsewhere),
+                       ", ".join(map(str, report.held_elsewhere)))
+    if report.in_no_district:
+        logger.warning("backfill-geography: %d referrals lie in no district on the platform (no placement): %s",
+                       len(report.in_no_district), ", ".join(map(str, report.in_no_district)))
+    return 0
+
+
+async def compact_tile_data(settings: Settings) -> None:
+    from geo.tiles import compact_referral_grid, compact_tile_changes
+
+    # One statement over every row of the grid: longer than a request may take.
+    engine = make_engine(settings.db.model_copy(update={"command_timeout_seconds": 3600.0,
+                                                        "statement_timeout_ms": 3_600_000}))
+    try:
+        async with make_session_factory(engine)() as session:
+            changes = await compact_tile_changes(session)
+            before, after = await compact_referral_grid(session)
+            await unit_of_work.commit(session)
+    finally:
+        await engine.dispose()
+    logger.info("compact-tile-data: %d change log rows removed (cached tiles redraw once); referral grid folded "
+                "from %d rows to %d", changes, before, after)
+
+
 def verify_custody(settings: Settings, with_objects: bool) -> int:
     from evidence.custody import verify_log
 
@@ -216,7 +261,8 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
-                                         "import-layer", "load-calendar", "verify-custody"})
+                                         "import-layer", "load-calendar", "verify-custody",
+                                         "backfill-geography", "compact-tile-data"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,6 +314,15 @@ def main(argv: list[str] | None = None) -> int:
                                      "says (a Shapefile's .prj, projected ones included), else WGS84")
     layer.add_argument("--name-property", default="name", help="the feature property holding its name")
     layer.add_argument("file", type=Path)
+    commands.add_parser("compact-tile-data", help="fold the tile change log and the referral grid's rows together "
+                                                  "(run now and then, e.g. nightly; cached tiles redraw once)")
+    backfill = commands.add_parser(
+        "backfill-geography", help="compute the placement among the districts and the overlaps with the reference "
+                                   "layers of referrals that predate them, in batches (existing referrals stay "
+                                   "with the procuratorate holding them)")
+    backfill.add_argument("--batch", type=int, default=500, metavar="REFERRALS", help="referrals per transaction")
+    backfill.add_argument("--all", action="store_true", dest="everything",
+                          help="recompute every referral's, e.g. after boundaries or layers changed outside the app")
     args = parser.parse_args(argv)
     if args.command == "export-schema":
         export_schema()
@@ -323,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.command == "import-layer":
         return run_import_layer(settings, args)
+    if args.command == "compact-tile-data":
+        asyncio.run(compact_tile_data(settings))
+    if args.command == "backfill-geography":
+        return asyncio.run(backfill_geography(settings, args.batch, args.everything))
     if args.command == "create-admin":
         password = os.environ.get("PIL_ADMIN_PASSWORD") or getpass.getpass("password: ")
         asyncio.run(create_admin(settings, args.username, password))

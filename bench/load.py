@@ -16,6 +16,17 @@ from pathlib import Path
 import httpx
 
 WRK_SLACK = 30.0  # seconds a wrk run may overrun its duration before it is killed
+MAX_WRK_THREADS = 2
+# The `done` of every wrk script: one JSON line run_wrk reads (threads keep `failed` counts).
+SUMMARY = """function done(summary, latency, requests)
+  local failed_total = 0
+  for _, thread in ipairs(threads) do failed_total = failed_total + thread:get('failed') end
+  local e = summary.errors
+  io.write(string.format('BENCH {"requests": %d, "duration_us": %d, "failed": %d, "p50": %d, "p95": %d, '
+    .. '"p99": %d}\\n', summary.requests, summary.duration,
+    failed_total + e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99)))
+end"""
 
 
 @dataclass
@@ -69,15 +80,7 @@ def wrk_script(*, headers: dict[str, str], body: str | None = None, body_parts: 
                      " .. string.format('%.6f', y) .. parts[3]) end")
     lines.append("function response(status, headers, body) if status ~= 200 or"
                  " string.find(body, '\"errors\"', 1, true) then failed = failed + 1 end end")
-    lines.append("""function done(summary, latency, requests)
-  local failed_total = 0
-  for _, thread in ipairs(threads) do failed_total = failed_total + thread:get('failed') end
-  local e = summary.errors
-  io.write(string.format('BENCH {"requests": %d, "duration_us": %d, "failed": %d, "p50": %d, "p95": %d, '
-    .. '"p99": %d}\\n', summary.requests, summary.duration,
-    failed_total + e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99)))
-end""")
+    lines.append(SUMMARY)
     return "\n".join(lines) + "\n"
 
 
@@ -96,7 +99,7 @@ def run_wrk(url: str, script: str, *, connections: int, seconds: float, work_dir
     script_path = work_dir / f"wrk-{secrets.token_hex(4)}.lua"
     # A fresh run id for every run: a warm-up and its measurement must not send the same keys.
     script_path.write_text(script.replace("__RUN_ID__", secrets.token_hex(6)))
-    threads = min(connections, 2)
+    threads = min(connections, MAX_WRK_THREADS)
     completed = subprocess.run(
         [require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
          "-s", str(script_path), url], capture_output=True, text=True, timeout=seconds + WRK_SLACK)

@@ -98,10 +98,12 @@ async def login(client: httpx.AsyncClient, username: str) -> str:
     return (await graphql(client, LOGIN, {"u": username, "p": PASSWORD}))["login"]["token"]
 
 
-async def build(client: httpx.AsyncClient, admin_username: str) -> World:
-    """Jurisdictions, agencies, accounts and one template referral per agency, via GraphQL."""
+async def build(client: httpx.AsyncClient, admin_username: str,
+                extent: tuple[float, float, float, float] = EXTENT) -> World:
+    """Jurisdictions, agencies, accounts and one template referral per agency, via GraphQL, the
+    four cities side by side over `extent`."""
     admin = await login(client, admin_username)
-    x0, y0, x1, y1 = EXTENT
+    x0, y0, x1, y1 = extent
     city_width = (x1 - x0) / len(CITY_CODES)
     districts: list[District] = []
     procuratorates: dict[str, str] = {}

@@ -19,11 +19,15 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Identity,
     Index,
+    Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,16 +70,45 @@ class ReferenceFeature(Base):
     geometry = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
 
 
-class TileSourceVersion(Base):
-    """A version for each table tiles are drawn from, moved on (to a fresh value of one sequence)
-    by a trigger in every transaction that changes the table, at its commit. Read in the same
-    snapshot as a tile, it says whether a cached tile still shows what the database holds,
-    whichever process or tool changed the rows (migration 0015 has the triggers)."""
+class TileChange(Base):
+    """Where a table tiles are drawn from changed: appended by statement triggers (migration 0025)
+    in the changing transaction, whichever process or tool made the change. `xid` is that
+    transaction's id, so a cached tile (which keeps the snapshot it was drawn in) is stale exactly
+    when a change its snapshot could not see lies over it (geo.tiles). `bbox` None: anywhere."""
 
-    __tablename__ = "tile_source_version"
+    __tablename__ = "tile_change"
 
-    source: Mapped[str] = mapped_column(String(63), primary_key=True)  # the table's name
-    version: Mapped[int] = mapped_column(BigInteger)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    source: Mapped[str] = mapped_column(String(63))  # the table's name
+    xid: Mapped[int] = mapped_column(BigInteger, server_default=text("(pg_current_xact_id())::text::bigint"),
+                                     index=True)
+    bbox = mapped_column(Geometry(srid=4326, spatial_index=False), nullable=True)
+
+
+class ReferralGridCount(Base):
+    """How many referrals have their point (ST_PointOnSurface, in EPSG:3857) in one cell of the
+    web-mercator grid of `level` (2^level cells a side; a tile of zoom z is drawn from level z + 5,
+    32 cells a side), per owning agency and jurisdiction so that a count is scoped like the rows
+    it counts, with the sums of the points' coordinates to draw the cell at their centroid.
+
+    Append-only: statement triggers on referral (migration 0025) add a row of +n (insert) or −n
+    (delete, and the old side of an update that moves a referral or changes its owner) for each
+    cell a statement touches, so writers never wait on one another's counters; a cell's count is
+    the sum of its rows, and `python -m app.manage compact-tile-data` folds them together."""
+
+    __tablename__ = "referral_grid_count"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    cell_x: Mapped[int] = mapped_column(Integer)
+    cell_y: Mapped[int] = mapped_column(Integer)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    jurisdiction_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    referrals: Mapped[int] = mapped_column(Integer)
+    sum_x: Mapped[float] = mapped_column(Float)
+    sum_y: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_referral_grid_count_level_cell_x_cell_y", "level", "cell_x", "cell_y"),)
 
 
 class ReferralPlacement(Base):

@@ -143,10 +143,10 @@ async def relocate_referral(session: AsyncSession, *, referral: Referral, geomet
                               .values(jurisdiction_id=placement.jurisdiction_id))
     await session.execute(delete(ReferralPlacement).where(ReferralPlacement.referral_id == referral.id))
     await session.execute(delete(ReferralOverlap).where(ReferralOverlap.referral_id == referral.id))
-    session.add(_placement_row(referral.id, placement))
+    session.add(placement_row(referral.id, placement))
     await compute_referral_overlaps(session, referral_id=referral.id, geometry=geometry)
     return placement
 
 
-def _placement_row(referral_id: uuid.UUID, placement: Placement) -> ReferralPlacement:
+def placement_row(referral_id: uuid.UUID, placement: Placement) -> ReferralPlacement:
     return ReferralPlacement(referral_id=referral_id, **placement_values(placement))

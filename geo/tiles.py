@@ -9,8 +9,11 @@ Geometries are stored in EPSG:4326 and tiles are cut in EPSG:3857: the prefilter
 envelope (one rectangle, exactly, since Mercator keeps meridians and parallels straight) rather than
 every row's geometry, so the GiST index on the column answers it.
 
-Encoded tiles are cached per process (TileCache) under their whole query and the version of the
-tables they are drawn from, which triggers move at every commit (migration 0015)."""
+Each layer's statement is built and compiled once per caller scope and zoom (CompiledStatement)
+and run with the tile bound. Encoded tiles are cached per process (TileCache) under the layer, the
+caller's scope and the tile, with the snapshot they were drawn in. The tables they are drawn from log where they change (tile_change, by triggers in
+the changing transaction: migration 0025); a cached tile is served while no change its snapshot
+could not see lies over it, so a submission redraws the tiles around it and no other."""
 
 from __future__ import annotations
 
@@ -23,10 +26,28 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from geoalchemy2 import Geography
-from sqlalchemy import Float, Integer, Numeric, String, cast, func, literal, literal_column, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
+from sqlalchemy.types import UserDefinedType
 
 from agencies.models import Jurisdiction
 from agencies.principal import Principal
@@ -34,7 +55,7 @@ from agencies.scoping import visible_to
 from core.errors import NotFound, ValidationFailed
 from evidence.models import Evidence
 from geo.geometry import SQUARE_METERS_PER_MU
-from geo.models import ReferenceFeature, ReferenceLayer, TileSourceVersion
+from geo.models import ReferenceFeature, ReferenceLayer, ReferralGridCount, TileChange
 from referral.models import Referral
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -47,7 +68,8 @@ FEATURE_CAP = 2000
 # At this zoom and below referrals are counted per grid cell instead of drawn one by one: a z9
 # tile spans some 78 km, a whole district's clues.
 AGGREGATE_MAX_ZOOM = 9
-CELLS_PER_TILE_SIDE = 32  # 128 tile coordinates (8 screen pixels on a 256-pixel tile) per cell
+CELL_LEVELS_BELOW_TILE = 5
+CELLS_PER_TILE_SIDE = 1 << CELL_LEVELS_BELOW_TILE  # 128 tile coordinates (8 screen pixels of 256) per cell
 WEB_MERCATOR_WORLD = 40075016.685578488  # the side of the EPSG:3857 square, in metres
 WORLD_BOUNDS = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
 
@@ -90,8 +112,13 @@ class Envelope:
 
     def __init__(self, tile: TileAddress):
         self.tile = tile
-        self.mercator = func.ST_TileEnvelope(tile.z, tile.x, tile.y)
-        margin = tile.side_meters * BUFFER / EXTENT
+        # Named, so a statement's text is the same for every tile of a zoom class and a baseline
+        # can bind its own tile (bench/raw_tiles.py).
+        self.z = bindparam("tile_z", tile.z, Integer)
+        self.x = bindparam("tile_x", tile.x, Integer)
+        self.y = bindparam("tile_y", tile.y, Integer)
+        self.mercator = func.ST_TileEnvelope(self.z, self.x, self.y)
+        margin = bindparam("tile_margin", tile.side_meters * BUFFER / EXTENT, Float)
         self.prefilter = func.ST_Transform(func.ST_Expand(self.mercator, margin), 4326)
 
     def overlaps(self, column):
@@ -127,7 +154,7 @@ class TileLayer:
     name: str
     description: str
     vector_layers: tuple[VectorLayer, ...]
-    sources: tuple[str, ...]  # the tables its tiles are drawn from (TileSourceVersion)
+    sources: tuple[str, ...]  # the tables its tiles are drawn from (TileChange.source)
     # (principal, envelope) → (the vector layer drawn at that zoom, its features): a select whose
     # columns are the properties, `geom` in tile coordinates and `rank` (1 = most important).
     features: Callable[[Principal, Envelope], tuple[VectorLayer, Select]] = field(repr=False)
@@ -183,26 +210,24 @@ def _referral_features(principal: Principal, envelope: Envelope) -> tuple[Vector
 
 def _referral_cells(principal: Principal, envelope: Envelope) -> Select:
     """Referrals counted per grid cell of the tile, each at one point of itself (on its surface, so
-    a referral spanning tiles is counted in exactly one), the cell drawn at its referrals' centroid."""
-    point = func.ST_Transform(func.ST_PointOnSurface(Referral.geometry), 3857)
-    points = select(point.label("p")).where(envelope.overlaps(Referral.geometry),
-                                            _referral_scope(principal)).subquery("points")
-    p = points.c.p
-    mercator = envelope.mercator
-    cell = envelope.tile.side_meters / CELLS_PER_TILE_SIDE
+    a referral spanning tiles is counted in exactly one), the cell drawn at its referrals' centroid:
+    read from the counts kept per cell of the grid one level finer than the tile's by five
+    (ReferralGridCount), so a tile over a province costs a few thousand rows, not a million."""
+    first_x, first_y = envelope.x * CELLS_PER_TILE_SIDE, envelope.y * CELLS_PER_TILE_SIDE
     last = CELLS_PER_TILE_SIDE - 1
-    # Clamped: a point on the far edge of a cell could round into the next one.
-    column = func.least(func.greatest(func.floor((func.ST_X(p) - func.ST_XMin(mercator)) / cell), 0), last)
-    row = func.least(func.greatest(func.floor((func.ST_YMax(mercator) - func.ST_Y(p)) / cell), 0), last)
-    count = cast(func.count(), Integer)
-    return (select(count.label("count"), envelope.clip_mercator(func.ST_Centroid(func.ST_Collect(p))).label("geom"),
-                   func.row_number().over(order_by=(func.count().desc(), column, row)).label("rank"))
-            # Half-open tiles (the left and top edges in, the right and bottom out) compared with
-            # the envelope's own edges, which ST_TileEnvelope computes for neighbours alike: a
-            # point on an edge belongs to exactly one tile.
-            .where(func.ST_X(p) >= func.ST_XMin(mercator), func.ST_X(p) < func.ST_XMax(mercator),
-                   func.ST_Y(p) > func.ST_YMin(mercator), func.ST_Y(p) <= func.ST_YMax(mercator))
-            .group_by(column, row))
+    count = func.sum(ReferralGridCount.referrals)
+    centroid = func.ST_SetSRID(func.ST_MakePoint(func.sum(ReferralGridCount.sum_x) / count,
+                                                 func.sum(ReferralGridCount.sum_y) / count), 3857)
+    return (select(cast(count, Integer).label("count"), envelope.clip_mercator(centroid).label("geom"),
+                   func.row_number().over(order_by=(count.desc(), ReferralGridCount.cell_x,
+                                                    ReferralGridCount.cell_y)).label("rank"))
+            .where(ReferralGridCount.level == envelope.z + CELL_LEVELS_BELOW_TILE,
+                   ReferralGridCount.cell_x.between(first_x, first_x + last),
+                   ReferralGridCount.cell_y.between(first_y, first_y + last),
+                   visible_to(principal, agency_column=ReferralGridCount.agency_id,
+                              jurisdiction_column=ReferralGridCount.jurisdiction_id))
+            .group_by(ReferralGridCount.cell_x, ReferralGridCount.cell_y)
+            .having(count > 0))
 
 
 def _evidence_features(principal: Principal, envelope: Envelope) -> tuple[VectorLayer, Select]:
@@ -282,8 +307,8 @@ class Tile:
         return '"' + hashlib.sha256(self.content).hexdigest()[:32] + '"'
 
 
-def tile_statement(layer: TileLayer, principal: Principal, tile: TileAddress, *, cap: int) -> Select:
-    vector_layer, features = layer.features(principal, Envelope(tile))
+def tile_statement(layer: TileLayer, principal: Principal, envelope: Envelope, *, cap: int) -> Select:
+    vector_layer, features = layer.features(principal, envelope)
     candidates = features.subquery("candidates")
     properties = [candidates.c[item.name] for item in vector_layer.fields]
     # ST_AsMVTGeom answers NULL for what the prefilter let through but nothing of which is left in
@@ -299,73 +324,177 @@ def tile_statement(layer: TileLayer, principal: Principal, tile: TileAddress, *,
     content = select(func.ST_AsMVT(literal_column("mvt"), literal(vector_layer.name), EXTENT, "geom")
                      ).select_from(rows).scalar_subquery()
     capped = select(func.count() > cap).select_from(kept).scalar_subquery()
-    return select(content.label("content"), capped.label("capped"), version_of(layer).label("version"))
+    # The snapshot the tile is drawn in (one statement, one snapshot), and whether this transaction
+    # has written anything: a tile showing its own uncommitted rows is never cached.
+    return select(content.label("content"), capped.label("capped"),
+                  cast(func.pg_current_snapshot(), String).label("snapshot"),
+                  func.pg_current_xact_id_if_assigned().is_(None).label("read_only"))
 
 
-def version_of(layer: TileLayer):
-    """The layer's data version: the newest of its tables' versions. Every bump takes a new value of
-    one sequence, so any change to any of them gives a value never seen before."""
-    return (select(func.coalesce(func.max(TileSourceVersion.version), 0))
-            .where(TileSourceVersion.source.in_(layer.sources)).scalar_subquery())
+def changed_since_statement() -> Select:
+    """Whether a change to the tables `sources` that `snapshot` could not see (committed since, or
+    in progress then) lies over the tile. Transactions older than the snapshot's xmin were all
+    finished when it was taken, so the index on xid skips them."""
+    drawn_in = cast(bindparam("snapshot", type_=String), _PostgresType("pg_snapshot"))
+    envelope = Envelope(TileAddress(0, 0, 0))  # its tile is bound at each execution
+    return select(exists().where(
+        TileChange.xid >= cast(cast(func.pg_snapshot_xmin(drawn_in), String), BigInteger),
+        ~func.pg_visible_in_snapshot(cast(cast(TileChange.xid, String), _PostgresType("xid8")), drawn_in),
+        TileChange.source == func.any(bindparam("sources", type_=ARRAY(String))),
+        or_(TileChange.bbox.is_(None), envelope.overlaps(TileChange.bbox))))
+
+
+class _PostgresType(UserDefinedType):
+    """A PostgreSQL type SQLAlchemy does not name (pg_snapshot, xid8), for casts."""
+
+    cache_ok = True
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_col_spec(self, **kw) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class CachedTile:
+    tile: Tile
+    snapshot: str  # pg_snapshot as text, the one the tile was drawn in
 
 
 class TileCache:
-    """Encoded tiles of this process, least recently used out first, each stored with the data
-    version it was drawn from and keyed by its whole query (scope, tile, cap and all, bound values
-    included): a cached tile is served only to a caller whose query is the very same, and only
-    while the version read in that caller's snapshot is the same, so it can neither leak across
-    scopes nor miss a change committed by any process."""
+    """Encoded tiles of this process, least recently used out first, each keyed by all its statement
+    depends on (layer, the caller's scope as visible_to reads it, tile, cap) and stored with the
+    snapshot it was drawn in: a cached tile is served only to a caller whose statement is the very
+    same, and only while no change over it is missing from that snapshot, so it can neither leak
+    across scopes nor miss a change committed by any process."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[int, Tile]] = OrderedDict()
+        self._entries: OrderedDict[tuple, CachedTile] = OrderedDict()
         self._bytes = 0
 
-    def get(self, key: str, version: int) -> Tile | None:
+    def get(self, key: tuple) -> CachedTile | None:
         entry = self._entries.get(key)
-        if entry is None or entry[0] != version:
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
 
-    def put(self, key: str, version: int, tile: Tile) -> None:
-        if len(tile.content) > self.max_bytes:
+    def put(self, key: tuple, entry: CachedTile) -> None:
+        if len(entry.tile.content) > self.max_bytes:
             return
+        self.discard(key)
+        self._entries[key] = entry
+        self._bytes += len(entry.tile.content)
+        while self._bytes > self.max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= len(evicted.tile.content)
+
+    def discard(self, key: tuple) -> None:
         previous = self._entries.pop(key, None)
         if previous is not None:
-            self._bytes -= len(previous[1].content)
-        self._entries[key] = (version, tile)
-        self._bytes += len(tile.content)
-        while self._bytes > self.max_bytes:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self._bytes -= len(evicted.content)
+            self._bytes -= len(previous.tile.content)
 
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
 
 
-def cache_key(statement: Select) -> str:
-    compiled = statement.compile(dialect=postgresql.dialect())
-    return hashlib.sha256(f"{compiled.string}\x00{sorted(compiled.params.items())!r}".encode()).hexdigest()
+def scope_key(principal: Principal) -> tuple:
+    """What agencies.scoping.visible_to reads of a principal (the only use layers make of it):
+    principals alike in it are shown the same rows, so they may share statements and tiles."""
+    return principal.role.value, principal.agency_id, tuple(sorted(principal.visible_jurisdiction_ids))
+
+
+@dataclass(frozen=True)
+class CompiledStatement:
+    """A statement compiled once into the driver's SQL (`$n` placeholders), run with the values of
+    the parameters named at each execution and the compiled-in values of the others: a tile costs
+    no statement building or compiling, and asyncpg prepares each text once per connection."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict
+
+    @classmethod
+    def of(cls, statement: Select) -> CompiledStatement:
+        compiled = statement.compile(dialect=asyncpg_dialect.dialect(), compile_kwargs={"render_postcompile": True})
+        return cls(compiled.string, tuple(compiled.positiontup), dict(compiled.params))
+
+    async def execute(self, session: AsyncSession, **values):
+        arguments = {**self.fixed, **values}
+        connection = await session.connection()
+        return (await connection.exec_driver_sql(self.sql, tuple(arguments[name] for name in self.names))).one()
+
+
+def tile_values(tile: TileAddress) -> dict:
+    return {"tile_z": tile.z, "tile_x": tile.x, "tile_y": tile.y, "tile_margin": tile.side_meters * BUFFER / EXTENT}
+
+
+_CHANGED_SINCE = CompiledStatement.of(changed_since_statement())
+STATEMENTS_KEPT = 1024
+# (layer, scope, zoom, cap) → its tile statement: a statement depends on the tile only through the
+# parameters tile_values names (tests/geo/test_tiles.py checks it), so it serves every tile of a zoom.
+_statements: OrderedDict[tuple, CompiledStatement] = OrderedDict()
+
+
+def compiled_tile_statement(layer: TileLayer, principal: Principal, z: int, cap: int) -> CompiledStatement:
+    key = (layer.name, scope_key(principal), z, cap)
+    found = _statements.get(key)
+    if found is None:
+        found = _statements[key] = CompiledStatement.of(
+            tile_statement(layer, principal, Envelope(TileAddress(z, 0, 0)), cap=cap))
+        if len(_statements) > STATEMENTS_KEPT:
+            _statements.popitem(last=False)
+    else:
+        _statements.move_to_end(key)
+    return found
 
 
 async def render_tile(session: AsyncSession, *, principal: Principal, layer_name: str, z: str, x: str,
                       y: str, cache: TileCache | None = None) -> Tile:
     layer = tile_layer(layer_name)
-    statement = tile_statement(layer, principal, tile_address(z, x, y), cap=FEATURE_CAP)
+    tile = tile_address(z, x, y)
+    # Keyed by all the tile statement depends on: the layer, the caller's scope, the tile, the cap.
+    key = (layer.name, scope_key(principal), tile.z, tile.x, tile.y, FEATURE_CAP)
     if cache is not None:
-        key = cache_key(statement)
-        cached = cache.get(key, await session.scalar(select(version_of(layer))))
+        cached = cache.get(key)
         if cached is not None:
-            return cached
-    row = (await session.execute(statement)).one()
-    tile = Tile(content=bytes(row.content or b""), capped=bool(row.capped))
-    if cache is not None:
-        # The version read with the tile, in its snapshot: a change committed since the check
-        # above is either in this tile and this version, or in neither.
-        cache.put(key, row.version, tile)
-    return tile
+            changed = await _CHANGED_SINCE.execute(session, snapshot=cached.snapshot, sources=list(layer.sources),
+                                                   **tile_values(tile))
+            if not changed[0]:
+                return cached.tile
+            cache.discard(key)
+    row = await compiled_tile_statement(layer, principal, tile.z, FEATURE_CAP).execute(session, **tile_values(tile))
+    drawn = Tile(content=bytes(row.content or b""), capped=bool(row.capped))
+    if cache is not None and row.read_only:
+        cache.put(key, CachedTile(drawn, row.snapshot))
+    return drawn
+
+
+async def compact_tile_changes(session: AsyncSession) -> int:
+    """Empty the change log of what every transaction now running can see, leaving one "changed
+    anywhere" row per source in its place: tiles cached before this redraw once, those drawn
+    after it need none of the removed rows. How many rows were removed."""
+    removed = await session.execute(delete(TileChange))
+    await session.execute(insert(TileChange), [{"source": source, "bbox": None} for source in sorted(
+        {source for layer in LAYERS.values() for source in layer.sources})])
+    return removed.rowcount
+
+
+async def compact_referral_grid(session: AsyncSession) -> tuple[int, int]:
+    """Fold the grid's rows into one per cell and owner (dropping cells counted down to none); the
+    counts any snapshot reads are the same before and after. (rows before, rows after)."""
+    grid = ReferralGridCount
+    removed = delete(grid).returning(grid.level, grid.cell_x, grid.cell_y, grid.agency_id, grid.jurisdiction_id,
+                                     grid.referrals, grid.sum_x, grid.sum_y).cte("removed")
+    keys = [removed.c.level, removed.c.cell_x, removed.c.cell_y, removed.c.agency_id, removed.c.jurisdiction_id]
+    folded = (select(*keys, func.sum(removed.c.referrals), func.sum(removed.c.sum_x), func.sum(removed.c.sum_y))
+              .group_by(*keys).having(func.sum(removed.c.referrals) != 0))
+    before = await session.scalar(select(func.count()).select_from(grid))
+    await session.execute(insert(grid).from_select(
+        ["level", "cell_x", "cell_y", "agency_id", "jurisdiction_id", "referrals", "sum_x", "sum_y"], folded))
+    return before, await session.scalar(select(func.count()).select_from(grid))
 
 
 async def tilejson(session: AsyncSession, *, principal: Principal, layer_name: str, base_url: str) -> dict:

@@ -269,12 +269,12 @@ def explain(statement) -> str:
     return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
-@pytest.mark.parametrize("layer, column, index", [("referrals", "referral.geometry", "idx_referral_geometry"),
-                                                  ("evidence", "referral.geometry", "idx_referral_geometry"),
-                                                  ("jurisdictions", "jurisdiction.boundary", "idx_jurisdiction_boundary"),
-                                                  ("protected_areas", "reference_feature.geometry",
-                                                   "idx_reference_feature_geometry")])
-@pytest.mark.parametrize("z", [8, 14])
+@pytest.mark.parametrize("layer, column, index, z", [
+    *((layer, column, index, z) for layer, column, index in (
+        ("evidence", "referral.geometry", "idx_referral_geometry"),
+        ("jurisdictions", "jurisdiction.boundary", "idx_jurisdiction_boundary"),
+        ("protected_areas", "reference_feature.geometry", "idx_reference_feature_geometry")) for z in (8, 14)),
+    ("referrals", "referral.geometry", "idx_referral_geometry", 14)])  # below zoom 10: the grid, see next
 async def test_the_prefilter_can_use_the_spatial_index(resources, world, layer, column, index, z):
     """The envelope is transformed, never the column: were it the other way round, no plan could
     use the index, whatever the planner were told. The tile's statement compares the bare column
@@ -285,13 +285,24 @@ async def test_the_prefilter_can_use_the_spatial_index(resources, world, layer, 
     prefilter = explain(select(literal_column("1")).where(
         tiles.Envelope(address).overlaps(literal_column(column))))
     condition = prefilter.split("WHERE ", 1)[1]
-    assert condition in explain(tiles.tile_statement(tiles.tile_layer(layer), principal, address, cap=10))
+    assert condition in explain(tiles.tile_statement(tiles.tile_layer(layer), principal, tiles.Envelope(address), cap=10))
     table = column.split(".")[0]
     async with resources.session_factory() as session:
         await session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join((await session.execute(text(f"EXPLAIN SELECT 1 FROM {table} WHERE {condition}"))).scalars())
         await session.rollback()
     assert index in plan, plan
+
+
+async def test_aggregated_tiles_read_the_grid_by_its_index(resources, world):
+    principal = Principal(role=Role.ADMIN, username="test")
+    statement = tiles.tile_statement(tiles.tile_layer("referrals"), principal,
+                                     tiles.Envelope(tiles.TileAddress(*tile_of(113.3, 34.5, 6))), cap=10)
+    async with resources.session_factory() as session:
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join((await session.execute(text("EXPLAIN " + explain(statement)))).scalars())
+        await session.rollback()
+    assert "ix_referral_grid_count_level_cell_x_cell_y" in plan and " on referral " not in plan, plan
 
 
 async def test_a_database_outage_is_503_with_retry_after(settings, world):
