@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from datetime import datetime, timezone
 
@@ -230,8 +231,8 @@ async def test_the_preview_is_scoped_like_the_contents(client, world, resources,
             assert item["id"] not in error["message"]
     response = await client.get(item["previewPath"])
     assert response.status_code == 401
-    # An evidence id that is not a photo's, or that does not exist, has no preview.
-    missing = await client.get(f"/evidence/{item['id'][:-1]}0/preview",
+    # An evidence id that does not exist has no preview.
+    missing = await client.get(f"/evidence/{uuid.uuid4()}/preview",
                                headers={"Authorization": f"Bearer {world.tokens['liaison-a']}"})
     assert missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
@@ -273,6 +274,34 @@ async def test_files_that_are_not_photos_have_nothing_to_read(client, world, res
     assert body["data"]["attachEvidence"]["metadataStatus"] == "NONE"
     report = await read_metadata(resources, settings)
     assert (report.done, report.failed) == ([], [])
+    [item] = await evidence_of(client, world, referral_id)
+    assert item["previewPath"] is None
+    response = await client.get(f"/evidence/{item['id']}/preview",
+                                headers={"Authorization": f"Bearer {world.tokens['liaison-a']}"})
+    assert response.status_code == 404 and response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_the_evidence_tile_draws_a_photo_where_it_was_taken(client, world, resources, settings):
+    from tests.geo.test_tiles import features, tile_of
+
+    referral_id = await submitted(client, world)
+    where = (113.35, 34.62)  # well away from the referral, in another z14 tile
+    body = await attach(client, world, referral_id, "geo.jpg", photos.photo(*where))
+    photo_id = body["data"]["attachEvidence"]["id"]
+    body = await attach(client, world, referral_id, "plain.jpg", photos.photo())
+    plain_id = body["data"]["attachEvidence"]["id"]
+    # Before its metadata is read, a photo is drawn at its referral, as files without a position are.
+    at_referral = {f["properties"]["id"] for f in await features(client, world, "evidence", tile_of(*HOME, 14),
+                                                                 "liaison-a")}
+    assert at_referral == {photo_id, plain_id}
+    await read_metadata(resources, settings)
+    at_referral = {f["properties"]["id"] for f in await features(client, world, "evidence", tile_of(*HOME, 14),
+                                                                 "liaison-a")}
+    at_photo = {f["properties"]["id"] for f in await features(client, world, "evidence", tile_of(*where, 14),
+                                                              "liaison-a")}
+    assert (at_referral, at_photo) == ({plain_id}, {photo_id})
+    # Scoped as ever: another agency's liaison sees it nowhere.
+    assert await features(client, world, "evidence", tile_of(*where, 14), "liaison-c") == []
 
 
 async def test_the_bundle_manifest_carries_capture_metadata_and_still_verifies(client, world, resources, settings,
