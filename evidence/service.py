@@ -112,7 +112,6 @@ def bomb_limits(api: ApiSettings) -> BombLimits:
                       max_archive_uncompressed_bytes=api.max_archive_uncompressed_bytes)
 
 
-
 class _HashingReader:
     """Feeds the store from the upload's chunks, hashing and counting as they pass, and stops
     the upload the moment the size limit is passed. The first bytes can be looked at (to sniff
