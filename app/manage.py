@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app.settings import DEMO_DB_PASSWORD, Settings, get_settings
+from app.settings import Settings, get_settings
 from core import unit_of_work
 from core.db import make_engine, make_session_factory
 from evidence.storage import EvidenceStore
@@ -295,8 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     settings = get_settings()
     if args.command == "worker":  # the database and the store (photos' metadata): no token or data key
-        if settings.is_production and DEMO_DB_PASSWORD in settings.db.url:
-            raise RuntimeError("refusing to start in production: PIL_DB_URL carries the demo database password")
+        settings.check_production(serving=False)  # the database password and the store user's keys
         from worker.jobs import run_worker
 
         asyncio.run(run_worker(settings.db, settings.storage, settings.evidence))
