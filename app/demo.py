@@ -39,7 +39,7 @@ from clues.models import ClueModel
 from core import clock, unit_of_work
 from enforcement import service as enforcement
 from enforcement.models import EnforcementCase, EnforcementKind
-from evidence.service import BytesSource, IncomingFile
+from evidence.service import BytesSource, IncomingFile, bomb_limits
 from evidence.storage import EvidenceStore
 from geo.geometry import SQUARE_METERS_PER_MU, CoordinateSystem, geodesic_area_m2
 from geo.reference import load_demo_layers
@@ -232,7 +232,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore, protection: Id
     pit = mining_pit(MINING_PIT_CENTER, MINING_PIT_MU)
     mining = await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES), store=store,
-        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api), protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="无证开采页岩矿造成土地和矿产资源损毁",
             facts=("专项调查中发现，某建材公司在未取得采矿许可证的情况下开采页岩 2127 万吨，"
@@ -259,7 +259,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore, protection: Id
     river = LineString([(113.33, 33.745), (113.36, 33.752), (113.39, 33.749), (113.42, 33.757)])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,
-        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api), protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="河道沿线企业超标排放污水",
             facts="水质监测显示该河段化学需氧量连续三个月超标，沿线两家企业排污口未经审批。",
@@ -268,7 +268,7 @@ async def _referrals(session: AsyncSession, store: EvidenceStore, protection: Id
         files=[_file("water-sample.png", tiny_png((60, 90, 110)), "取样点照片（演示）")])
     await referrals.submit_referral(
         session, principal=await _liaison(session, "xinhua", AgencyKind.MARKET_REGULATION), store=store,
-        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api), protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="FOOD_DRUG_SAFETY", title="校园周边食品店销售过期食品",
             facts="检查发现某小学周边食品店销售过期散装食品，涉及未成年人食品安全。",
@@ -286,7 +286,7 @@ async def _mining_recommendation(session: AsyncSession, store: EvidenceStore, pr
     bureau = await _liaison(session, "weidong", AgencyKind.NATURAL_RESOURCES)
     clue = await referrals.submit_referral(
         session, principal=await _liaison(session, "weidong", AgencyKind.ECOLOGY_ENVIRONMENT), store=store,
-        max_upload_bytes=MAX_DEMO_FILE_BYTES, protection=protection,
+        max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api), protection=protection,
         data=referrals.ReferralSubmission(
             domain_code="ECOLOGY_RESOURCES", title="无证采矿区矿山地质环境未治理、损毁土地未复垦",
             facts=("生态环境执法检查发现，原无证开采页岩的矿区停采后未开展矿山地质环境治理和土地复垦，"
@@ -324,7 +324,7 @@ async def _mining_recommendation(session: AsyncSession, store: EvidenceStore, pr
         today = clock.today()
         await rectification.reply_to_recommendation(
             session, principal=bureau, store=store, recommendation_id=str(recommendation.id),
-            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api),
             draft=rectification.ReplyDraft(
                 accepted=True, measures_taken="已委托第三方机构开展损害评估，责令责任人编制治理和复垦方案并组织实施。",
                 stages=(rectification.StagePlan("委托第三方评估", today, 100),
@@ -339,7 +339,7 @@ async def _mining_recommendation(session: AsyncSession, store: EvidenceStore, pr
     if not checks:
         await rectification.record_check(
             session, principal=prosecutor, store=store, recommendation_id=str(recommendation.id),
-            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api),
             record=rectification.CheckRecord(
                 result=RectificationResult.PARTIAL, checked_on=clock.today(), location=site,
                 findings="现场查看：边坡已削坡减载，复垦区已覆土，东侧边坡复绿未完成。",
@@ -348,7 +348,7 @@ async def _mining_recommendation(session: AsyncSession, store: EvidenceStore, pr
     if stages[-1].percent_complete < 100:
         await rectification.report_progress(
             session, principal=bureau, store=store, recommendation_id=str(recommendation.id),
-            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api),
             report=rectification.ProgressReport(note="东侧边坡复绿完成，修复工程通过验收。", updates=(
                 rectification.StageUpdate(stage_id=str(stages[-1].id), percent_complete=100),)),
             files=[_file("east-slope-green.png", tiny_png((70, 140, 60)), "东侧边坡复绿后照片（演示）")])
@@ -357,7 +357,7 @@ async def _mining_recommendation(session: AsyncSession, store: EvidenceStore, pr
             RectificationCheck.recommendation_id == recommendation.id))
         await rectification.record_check(
             session, principal=prosecutor, store=store, recommendation_id=str(recommendation.id),
-            max_upload_bytes=MAX_DEMO_FILE_BYTES,
+            max_upload_bytes=MAX_DEMO_FILE_BYTES, limits=bomb_limits(get_settings().api),
             record=rectification.CheckRecord(
                 result=RectificationResult.RECTIFIED, checked_on=clock.today(), location=site,
                 findings="复查：东侧边坡植被覆盖达标，整改到位。", follow_up_of=str(first.id)),

@@ -38,6 +38,7 @@ from geo.api import GeoMutation, GeoQuery
 from geo.types import SCALARS
 from notifications.api import NotificationMutation, NotificationQuery
 from recommendations.api import RecommendationMutation, RecommendationQuery
+from recommendations.evidence_api import PresignedEvidenceMutation
 from referral.api import ReferralMutation, ReferralQuery
 from referral.evidence_api import ReferralEvidenceMutation
 from referral.service import MAX_EVIDENCE_PER_SUBMISSION
@@ -47,7 +48,8 @@ logger = logging.getLogger("app.graphql")
 # Each domain's root fields, in the order the schema lists them.
 Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery,
                               NotificationQuery, EvidenceQuery, EnforcementQuery, ClueQuery))
-Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, CaseMutation,
+Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, PresignedEvidenceMutation,
+                                    CaseMutation,
                                     RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation,
                                     EnforcementMutation, EvidenceMutation, ClueMutation))
 

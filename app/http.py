@@ -20,7 +20,7 @@ from core.db import database_unreachable
 from core.errors import AppError, DatabaseUnavailable, Unauthenticated
 from evidence import bundle as bundles
 from evidence.models import Evidence
-from evidence.service import open_evidence_content
+from evidence.service import open_evidence_content, open_evidence_preview
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -123,6 +123,20 @@ async def evidence_content(evidence_id: str, request: Request) -> Response:
 
     # The download is in the custody log before the first byte leaves.
     return await answer_as_principal(request, work, commit=True)
+
+
+@router.get("/evidence/{evidence_id}/preview", include_in_schema=False)
+async def evidence_preview(evidence_id: str, request: Request) -> Response:
+    """A photo's preview (no metadata), to whoever may open the evidence itself."""
+    resources: Resources = request.app.state.resources
+
+    async def work(session, principal: Principal) -> Response:
+        evidence, chunks = await open_evidence_preview(session, principal=principal, store=resources.store,
+                                                       evidence_id=evidence_id)
+        return StreamingResponse(iterate_in_threadpool(chunks), media_type=evidence.preview_media_type,
+                                 headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
+
+    return await answer_as_principal(request, work)
 
 
 def _bundle_response(bundle: bundles.Bundle, store) -> StreamingResponse:

@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|worker|verify-custody|bundle-public-key`."""
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|worker|verify-custody|evidence-metadata|bundle-public-key`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from app.settings import DEMO_DB_PASSWORD, Settings, get_settings
+from app.settings import Settings, get_settings
 from core import unit_of_work
 from core.db import make_engine, make_session_factory
 from evidence.storage import EvidenceStore
@@ -248,6 +248,21 @@ def verify_custody(settings: Settings, with_objects: bool) -> int:
     return 0
 
 
+def evidence_metadata(settings: Settings, again: str | None) -> int:
+    from evidence.metadata import mark_for_rereading, read_pending
+
+    async def run(session, store) -> int:
+        if again:
+            marked = await mark_for_rereading(session, failed_only=again == "failed")
+            logger.info("evidence metadata: %d files put back in the queue", marked)
+        report = await read_pending(make_session_factory(session.bind), store=store, settings=settings.evidence)
+        logger.info("evidence metadata: %d files read, %d could not be (see the warnings above)",
+                    len(report.done), len(report.failed))
+        return 1 if report.failed else 0
+
+    return asyncio.run(with_store(settings, run))
+
+
 def bundle_public_key(settings: Settings) -> None:
     from evidence.bundle import public_key_text, signing_key
 
@@ -262,7 +277,8 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
                                          "import-layer", "load-calendar", "verify-custody",
-                                         "backfill-geography", "compact-tile-data"})
+                                         "backfill-geography", "compact-tile-data",
+                                         "evidence-metadata"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
         "verify-custody", help="check the whole custody hash chain and every evidence row against its upload "
                                "entry; name the first broken link (exit 1)")
     verify.add_argument("--objects", action="store_true", help="also re-hash every stored evidence object")
+    metadata = commands.add_parser(
+        "evidence-metadata", help="read what evidence files still lacking it know (a photo's EXIF position and "
+                                  "time, its preview, the distance to the referral): what the worker does")
+    metadata.add_argument("--again", choices=["failed", "all"],
+                          help="first put back in the queue the files that failed, or all read ones")
     commands.add_parser("bundle-public-key", help="print the public key that verifies evidence bundles")
     orphans = commands.add_parser("sweep-orphans", help="remove stored objects that no evidence row or "
                                                         "pending upload accounts for (reads every key)")
@@ -328,12 +349,11 @@ def main(argv: list[str] | None = None) -> int:
         export_schema()
         return 0
     settings = get_settings()
-    if args.command == "worker":  # given the database only: no store user, token or data key
-        if settings.is_production and DEMO_DB_PASSWORD in settings.db.url:
-            raise RuntimeError("refusing to start in production: PIL_DB_URL carries the demo database password")
+    if args.command == "worker":  # the database and the store (photos' metadata): no token or data key
+        settings.check_production(serving=False)  # the database password and the store user's keys
         from worker.jobs import run_worker
 
-        asyncio.run(run_worker(settings.db))
+        asyncio.run(run_worker(settings.db, settings.storage, settings.evidence))
         return 0
     # The store-and-database commands (the janitor's among them) run without the app's token and
     # data keys, which they have no use for.
@@ -358,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_janitor(settings, timedelta(minutes=args.grace_minutes), args.every, args.integrity_batch)
     if args.command == "verify-custody":
         return verify_custody(settings, args.objects)
+    if args.command == "evidence-metadata":
+        return evidence_metadata(settings, args.again)
     if args.command == "bundle-public-key":
         bundle_public_key(settings)
     if args.command == "sweep-orphans":

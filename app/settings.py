@@ -182,6 +182,22 @@ class PortalSettings(BaseSettings):
     dist_dir: Path = Path(__file__).resolve().parent.parent / "portal" / "dist"
     # A raster XYZ tile URL template drawn under the platform's layers; none by default (no outside requests).
     basemap_url: str | None = None
+class EvidenceSettings(BaseSettings):
+    """What the platform reads from a photo after it is stored (evidence.metadata)."""
+
+    model_config = SettingsConfigDict(env_prefix="PIL_EVIDENCE_")
+
+    # A photo (or a declared position) farther than this from its referral's geometry is flagged.
+    far_from_referral_meters: float = Field(default=5000, gt=0)
+    preview_max_side: int = Field(default=1024, ge=64, le=4096)
+    preview_format: str = Field(default="JPEG", pattern="^(JPEG|WEBP)$")
+    # A photo is read back whole to extract its metadata and make its preview: a larger one gets
+    # neither (FAILED, with the reason), so a worker's memory stays bounded.
+    max_photo_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    # Decoding a preview holds the image's pixels; this bounds it below the upload limit
+    # (ApiSettings.max_image_pixels), which only reads headers.
+    max_preview_pixels: int = Field(default=100_000_000, ge=1_000_000)
+    metadata_batch: int = Field(default=20, ge=1, le=1000)
 
 
 class Settings(BaseSettings):
@@ -196,6 +212,7 @@ class Settings(BaseSettings):
     protection: ProtectionSettings = Field(default_factory=ProtectionSettings)
     bundle: BundleSettings = Field(default_factory=BundleSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     @property
     def is_production(self) -> bool:

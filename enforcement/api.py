@@ -18,6 +18,7 @@ from enforcement.types import (
     EnforcementImportReport,
     RecordEnforcementCaseInput,
 )
+from evidence.service import bomb_limits
 from evidence.types import EvidenceInput, incoming_files
 from parties.protection import protection_for
 from referral.service import ReferralSubmission
@@ -80,7 +81,7 @@ class EnforcementMutation:
             info.context.session, principal=info.context.principal, store=info.context.store,
             enforcement_case_id=enforcement_case_id, data=data, files=incoming_files(evidence),
             max_upload_bytes=info.context.settings.api.max_upload_bytes,
-            protection=protection_for(info.context.settings.protection))
+            limits=bomb_limits(info.context.settings.api), protection=protection_for(info.context.settings.protection))
         return Referral.from_model(referral)
 
     @strawberry.mutation(description="A prosecutor who found a clue by screening enforcement cases opens a case from "

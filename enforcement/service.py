@@ -33,6 +33,7 @@ from deadlines.rules import ENFORCEMENT_ENTRY, rule_for
 from deadlines.service import load_calendar, lock_calendar
 from deadlines.workdays import WorkingCalendar, compute_due, working_days_between, years_spanned
 from enforcement.models import EnforcementCase, EnforcementClueCase, EnforcementKind, EnforcementParty
+from evidence.kinds import BombLimits
 from evidence.service import IncomingFile
 from evidence.storage import EvidenceStore
 from geo.geometry import CoordinateSystem, parse_geometry
@@ -342,7 +343,7 @@ async def referrals_of(session: AsyncSession, *, principal: Principal, case_ids:
 
 async def open_referral(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                         enforcement_case_id: str, data: referral_service.ReferralSubmission,
-                        files: list[IncomingFile], max_upload_bytes: int,
+                        files: list[IncomingFile], max_upload_bytes: int, limits: BombLimits,
                         protection: IdentityProtection) -> Referral:
     """The agency refers a clue that one of its own enforcement cases revealed (e.g. a penalty for
     occupying farmland with no restoration since): an ordinary referral, submitted by the agency
@@ -355,7 +356,7 @@ async def open_referral(session: AsyncSession, *, principal: Principal, store: E
     return await referral_service.submit_referral(
         session, principal=principal, store=store,
         data=replace(data, enforcement_case_id=record.id, parties=parties), files=files,
-        max_upload_bytes=max_upload_bytes, protection=protection)
+        max_upload_bytes=max_upload_bytes, limits=limits, protection=protection)
 
 
 async def _record_parties(session: AsyncSession, record: EnforcementCase,

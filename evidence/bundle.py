@@ -1,5 +1,5 @@
 """Evidence bundles for court: one ZIP with the original files, a manifest (each file's SHA-256,
-size, custody entries with their chain hashes) and an Ed25519 signature over the manifest.
+size, capture metadata, custody entries with their chain hashes) and an Ed25519 signature over the manifest.
 
 The export is authorised and written to the custody log (EXPORTED, one entry per file) before the
 first byte leaves; the manifest then includes those entries. The ZIP is streamed: files go from the
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from geoalchemy2.shape import to_shape
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,9 +39,11 @@ README = "README.txt"
 ZIP64_OVER = 2**31 - 1
 README_TEXT = """Evidence bundle / 证据包
 
-manifest.json     every file: SHA-256, size, media type, upload time, and its custody log entries
+manifest.json     every file: SHA-256, size, media type, upload time, its custody log entries
                   with their hashes (each entry: SHA-256 of its content and of the previous entry,
-                  in the whole log and for this file alone)
+                  in the whole log and for this file alone), and its capture metadata: position
+                  [longitude, latitude] (WGS84) and capture time, each with its source (EXIF, or
+                  DECLARED by the uploader)
 manifest.json.sig Ed25519 signature over manifest.json, by the platform's bundle signing key
 files/            the original files, byte for byte as they were uploaded
 
@@ -122,12 +125,32 @@ async def prepare_bundle(session: AsyncSession, *, principal: Principal, key: Ed
             "mediaType": item.media_type, "sizeBytes": item.size_bytes, "sha256": item.sha256,
             "description": item.description, "uploadedAt": item.uploaded_at.isoformat(),
             "custody": [entry.as_manifest() for entry in histories[item.id]],
+            "capture": _capture(item),
         } for item, file in zip(evidence, files, strict=True)],
     }
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     return Bundle(filename=f"evidence-{subject.kind}-{subject.number or subject.id}-{stamp}.zip",
                   manifest=manifest_bytes, signature=key.sign(manifest_bytes), files=files)
+
+
+def _capture(item: Evidence) -> dict:
+    """What the file says about where and when it was made (evidence.metadata), and what the
+    uploader declared, each with its source: a court weighs an EXIF position and a declared one
+    differently."""
+
+    def point(value) -> list[float] | None:
+        return None if value is None else list(to_shape(value).coords[0])
+
+    return {
+        "metadataStatus": item.metadata_status.value,
+        "position": point(item.position), "positionSource": item.position_source.value,
+        "positionAccuracyMeters": item.position_accuracy_m,
+        "declaredPosition": point(item.declared_position), "declaredAccuracyMeters": item.declared_accuracy_m,
+        "capturedAt": item.captured_at and item.captured_at.isoformat(),
+        "capturedAtSource": item.captured_at_source.value,
+        "distanceFromReferralMeters": item.distance_from_referral_m, "farFromReferral": item.far_from_referral,
+    }
 
 
 class _Sink(io.RawIOBase):

@@ -117,27 +117,3 @@ def check_evidence_chain(entries: Iterable[Entry]) -> BrokenLink | None:
             return BrokenLink(entry.seq, entry.id, entry.evidence_id, reason)
         previous = entry.evidence_chain_sha256
     return None
-
-
-class ChainWalker:
-    """Checks the whole log entry by entry in seq order, with memory for one hash per evidence item,
-    so the log can be read in pages."""
-
-    def __init__(self) -> None:
-        self.previous = GENESIS
-        self.last_seq = 0
-        self.evidence_heads: dict[str, str] = {}
-
-    def feed(self, entry: Entry) -> BrokenLink | None:
-        reason = check_entry(entry)
-        if reason is None and entry.seq != self.last_seq + 1:
-            reason = f"entries #{self.last_seq + 1} to #{entry.seq - 1} are missing"
-        if reason is None and entry.previous_sha256 != self.previous:
-            reason = "it does not follow the previous entry of the log"
-        if reason is None and entry.evidence_previous_sha256 != self.evidence_heads.get(entry.evidence_id, GENESIS):
-            reason = "it does not follow the item's previous entry"
-        if reason is not None:
-            return BrokenLink(entry.seq, entry.id, entry.evidence_id, reason)
-        self.previous, self.last_seq = entry.chain_sha256, entry.seq
-        self.evidence_heads[entry.evidence_id] = entry.evidence_chain_sha256
-        return None

@@ -4,22 +4,23 @@ batch for the janitor). The hashes themselves are evidence/chain.py's; the datab
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agencies.principal import Principal
 from core.db import utcnow
-from evidence.chain import ChainWalker, Entry, check_evidence_chain, timestamp_text
+from evidence.chain import GENESIS, BrokenLink, Entry, check_evidence_chain, timestamp_text
 from evidence.models import CustodyAction, CustodyChainHead, CustodyEvent, Evidence, IntegrityStatus
 from evidence.storage import EvidenceStore
 
 logger = logging.getLogger(__name__)
-VERIFY_PAGE = 20_000
 
 
 def canonical_json(value: dict) -> str:
@@ -135,53 +136,145 @@ class LogVerification:
     problem: str | None = None  # the first broken link, named
 
 
+def _field_sql(expression: str) -> str:
+    """chain._field in SQL: `<length>:<value>`, NULL as `-`."""
+    return f"CASE WHEN {expression} IS NULL THEN '-' ELSE length({expression})::text || ':' || {expression} END"
+
+
+def _link_sql(previous: str) -> str:
+    """chain.link_sha256 in SQL, over the row's own seq and content hash."""
+    return f"encode(sha256(convert_to(seq::text || ':' || {previous} || ':' || content_sha256, 'UTF8')), 'hex')"
+
+
+_CONTENT_FIELDS = ("id::text", "evidence_id::text", "action", "actor_user_id::text", "actor_api_key_id::text",
+                   "actor_name", "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+                   "detail")
+# The hashes are recomputed here from the columns with PostgreSQL's own sha256(), spelled out as
+# evidence/chain.py defines them (not through the trigger's helper functions, which whoever could
+# rewrite rows could rewrite too). The first broken entry of the log, in this order for each
+# entry: its content, its two links, a gap before it, its link to the log's previous entry.
+# One slice of the log, seq in [:low, :high], read from the entry before it (whatever its seq) so
+# its first entry's links and a gap before it are checked too.
+_FIRST_BROKEN_IN_LOG = text(f"""
+    SELECT seq, id::text AS id, evidence_id::text AS evidence_id, reason, previous_seq FROM (
+        SELECT seq, id, evidence_id, lag(seq, 1, 0::bigint) OVER log AS previous_seq, CASE
+            WHEN content_sha256 IS DISTINCT FROM encode(sha256(convert_to(concat_ws('|',
+                {', '.join(_field_sql(field) for field in _CONTENT_FIELDS)}), 'UTF8')), 'hex') THEN 'content'
+            WHEN chain_sha256 IS DISTINCT FROM {_link_sql('previous_sha256')} THEN 'chain'
+            WHEN evidence_chain_sha256 IS DISTINCT FROM {_link_sql('evidence_previous_sha256')} THEN 'evidence_chain'
+            WHEN seq <> lag(seq, 1, 0::bigint) OVER log + 1 THEN 'gap'
+            WHEN previous_sha256 IS DISTINCT FROM lag(chain_sha256, 1, :genesis) OVER log THEN 'previous'
+        END AS reason
+        FROM custody_event
+        WHERE seq >= coalesce((SELECT max(seq) FROM custody_event WHERE seq < :low), 0) AND seq <= :high
+        WINDOW log AS (ORDER BY seq)) checked
+    WHERE reason IS NOT NULL AND seq >= :low ORDER BY seq LIMIT 1""")
+# The first entry that does not follow its item's previous entry, among the items whose ids lie
+# in [:low, :high) (whole items, so each slice stands alone; no :high: up to the largest id).
+_FIRST_BROKEN_IN_ITEMS = text("""
+    SELECT seq, id::text AS id, evidence_id::text AS evidence_id FROM (
+        SELECT seq, id, evidence_id, evidence_previous_sha256,
+               lag(evidence_chain_sha256, 1, :genesis) OVER (PARTITION BY evidence_id ORDER BY seq) AS expected
+        FROM custody_event
+        WHERE evidence_id >= :low AND (CAST(:high AS uuid) IS NULL OR evidence_id < CAST(:high AS uuid))) items
+    WHERE evidence_previous_sha256 IS DISTINCT FROM expected ORDER BY seq LIMIT 1""")
+VERIFY_SLICES = 8  # per check; run on up to VERIFY_CONNECTIONS connections at once
+VERIFY_CONNECTIONS = max(1, min(4, os.cpu_count() or 1))
+_REASONS = {
+    "content": "its content does not match its content hash (the row was changed)",
+    "chain": "its chain hash does not match",
+    "evidence_chain": "its evidence chain hash does not match",
+    "previous": "it does not follow the previous entry of the log",
+}
+# The first evidence row that its upload entry does not attest (checked in full by upload_mismatch).
+_FIRST_UNATTESTED = text("""
+    SELECT e.id FROM evidence e
+    LEFT JOIN custody_event c ON c.evidence_id = e.id AND c.action = 'UPLOADED'
+    WHERE c.id IS NULL OR c.detail IS NULL OR c.detail::jsonb IS DISTINCT FROM jsonb_build_object(
+        'objectKey', e.object_key, 'versionId', e.version_id, 'sha256', e.sha256, 'sizeBytes', e.size_bytes)
+    ORDER BY e.uploaded_at, e.id LIMIT 1""")
+
+
+async def _first_broken_link(session: AsyncSession, last_seq: int) -> BrokenLink | None:
+    """The first broken entry of the log, checked in slices on several connections at once (the
+    checks are CPU-bound in PostgreSQL, one core per statement)."""
+    engine = session.bind
+    slice_size = -(-last_seq // VERIFY_SLICES) or 1
+    log_slices = [(low, min(low + slice_size - 1, last_seq)) for low in range(1, last_seq + 1, slice_size)]
+    bounds = [uuid.UUID(int=(index << 128) // VERIFY_SLICES) for index in range(VERIFY_SLICES)]
+    item_slices = list(zip(bounds, [*bounds[1:], None], strict=True))
+    gate = asyncio.Semaphore(VERIFY_CONNECTIONS)
+
+    async def first(statement, parameters: dict):
+        async with gate, engine.connect() as connection:
+            # An operator's command over the whole log: not bound by the app's per-statement limit;
+            # the item check sorts each slice in memory.
+            await connection.execute(text("SET LOCAL statement_timeout = 0"))
+            await connection.execute(text("SET LOCAL work_mem = '128MB'"))
+            return (await connection.execute(statement, {"genesis": GENESIS, **parameters})).first()
+
+    in_log = [row for row in await asyncio.gather(*(first(_FIRST_BROKEN_IN_LOG, {"low": low, "high": high})
+                                                    for low, high in log_slices)) if row is not None]
+    in_items = [row for row in await asyncio.gather(*(first(_FIRST_BROKEN_IN_ITEMS, {"low": low, "high": high})
+                                                      for low, high in item_slices)) if row is not None]
+    log_first = min(in_log, key=lambda row: row.seq, default=None)
+    items_first = min(in_items, key=lambda row: row.seq, default=None)
+    if log_first is not None and (items_first is None or log_first.seq <= items_first.seq):
+        reason = (f"entries #{log_first.previous_seq + 1} to #{log_first.seq - 1} are missing"
+                  if log_first.reason == "gap" else _REASONS[log_first.reason])
+        return BrokenLink(log_first.seq, log_first.id, log_first.evidence_id, reason)
+    if items_first is not None:
+        return BrokenLink(items_first.seq, items_first.id, items_first.evidence_id,
+                          "it does not follow the item's previous entry")
+    return None
+
+
 async def verify_log(session: AsyncSession, *, store: EvidenceStore | None = None) -> LogVerification:
-    """Walk the whole log in seq order, page by page (memory: one hash per evidence item), then
-    check the head row, then every evidence row against its upload entry, then (with a store)
-    every stored object against its row. Stops at the first problem."""
+    """Check the whole log set-based in PostgreSQL: slices of it in seq order and slices of the
+    items' own chains, on several connections at once; only the first broken entry comes back,
+    so a million entries take seconds rather than a million rows through Python. Then the head
+    row against the log's last entry, every evidence row against its upload entry, and (with a
+    store) every stored object against its row. Names the first problem. The per-item check
+    (verifyEvidence) and the offline bundle verifier compute the same hashes in Python
+    (evidence.chain)."""
     result = LogVerification()
-    walker = ChainWalker()
-    after = 0
-    while True:
-        rows = (await session.execute(select(*_ENTRY_COLUMNS).where(CustodyEvent.seq > after)
-                                      .order_by(CustodyEvent.seq).limit(VERIFY_PAGE))).all()
-        for row in rows:
-            broken = walker.feed(_entry(row))
-            if broken is not None:
-                result.problem = str(broken)
-                return result
-            result.entries += 1
-        if len(rows) < VERIFY_PAGE:
-            break
-        after = rows[-1].seq
+    await session.execute(text("SET LOCAL statement_timeout = 0"))
+    last_seq = await session.scalar(select(func.coalesce(func.max(CustodyEvent.seq), 0)))
+    broken = await _first_broken_link(session, last_seq)
+    if broken is not None:
+        result.entries = await session.scalar(select(func.count()).where(CustodyEvent.seq < broken.seq))
+        result.problem = str(broken)
+        return result
+    count = await session.scalar(select(func.count()).select_from(CustodyEvent))
+    last_sha256 = (await session.scalar(select(CustodyEvent.chain_sha256).where(CustodyEvent.seq == last_seq))
+                   or GENESIS)
+    result.entries = count
     head = await session.scalar(select(CustodyChainHead))
-    head_seq, head_sha256 = (head.seq, head.chain_sha256) if head else (0, walker.previous)
-    if (head_seq, head_sha256) != (walker.last_seq, walker.previous):
-        result.problem = (f"the log ends at entry #{walker.last_seq} but its head says #{head_seq}: "
+    head_seq, head_sha256 = (head.seq, head.chain_sha256) if head else (0, last_sha256)
+    if (head_seq, head_sha256) != (last_seq, last_sha256):
+        result.problem = (f"the log ends at entry #{last_seq} but its head says #{head_seq}: "
                           "entries at the end are missing or the head was changed")
         return result
 
-    uploads = (await session.execute(
-        select(Evidence, *_ENTRY_COLUMNS)
-        .outerjoin(CustodyEvent, (CustodyEvent.evidence_id == Evidence.id)
-                   & (CustodyEvent.action == CustodyAction.UPLOADED))
-        .order_by(Evidence.uploaded_at, Evidence.id))).all()
-    for row in uploads:
-        evidence = row[0]
-        entries = [] if row.seq is None else [_entry(row)]
-        mismatch = upload_mismatch(evidence, entries)
-        if mismatch is not None:
-            result.problem = f"evidence {evidence.id}: {mismatch}"
+    unattested = await session.scalar(_FIRST_UNATTESTED)
+    if unattested is not None:
+        evidence = await session.get(Evidence, unattested)
+        entries = (await entries_of(session, [unattested]))[unattested]
+        uploads = [entry for entry in entries if entry.action == CustodyAction.UPLOADED.value]
+        mismatch = upload_mismatch(evidence, uploads) or "its upload entry does not attest the row"
+        result.problem = f"evidence {unattested}: {mismatch}"
+        return result
+    result.evidence_checked = await session.scalar(select(func.count()).select_from(Evidence))
+    if store is None:
+        return result
+    for evidence in (await session.scalars(select(Evidence).order_by(Evidence.uploaded_at, Evidence.id))).all():
+        status, stored_sha256, _ = await check_stored_bytes(store, evidence)
+        if status in (IntegrityStatus.MISSING, IntegrityStatus.ALTERED):
+            result.problem = (f"evidence {evidence.id}: the stored object {evidence.object_key} "
+                              f"(version {evidence.version_id}) is {status.value.lower()}"
+                              + (f": SHA-256 {stored_sha256}, recorded {evidence.sha256}" if stored_sha256 else ""))
             return result
-        result.evidence_checked += 1
-        if store is not None:
-            status, stored_sha256, _ = await check_stored_bytes(store, evidence)
-            if status in (IntegrityStatus.MISSING, IntegrityStatus.ALTERED):
-                result.problem = (f"evidence {evidence.id}: the stored object {evidence.object_key} "
-                                  f"(version {evidence.version_id}) is {status.value.lower()}"
-                                  + (f": SHA-256 {stored_sha256}, recorded {evidence.sha256}" if stored_sha256 else ""))
-                return result
-            result.objects_checked += 1
+        result.objects_checked += 1
     return result
 
 

@@ -6,11 +6,14 @@ import enum
 import uuid
 from datetime import datetime
 
+from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     FetchedValue,
+    Float,
     ForeignKey,
     Index,
     SmallInteger,
@@ -18,11 +21,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, created_at_column, string_enum, uuid_pk
 from evidence.kinds import EvidenceKind
+from evidence.photo import CapturedAtSource
 
 
 class CustodyAction(str, enum.Enum):
@@ -40,6 +45,23 @@ class IntegrityStatus(str, enum.Enum):
     MISSING = "MISSING"  # the pinned version is gone from the store
     ALTERED = "ALTERED"  # its bytes no longer hash to the recorded SHA-256
     SUPERSEDED = "SUPERSEDED"  # intact, but someone wrote a newer version over the evidence key
+
+
+class PositionSource(str, enum.Enum):
+    """Where an evidence item's position comes from."""
+
+    EXIF = "EXIF"  # the photo's own GPS tags
+    DECLARED = "DECLARED"  # what the client said when uploading (kept apart from EXIF)
+    NONE = "NONE"
+
+
+class MetadataStatus(str, enum.Enum):
+    """Whether what a file knows (a photo's EXIF, its preview, the distance) has been read."""
+
+    PENDING = "PENDING"  # the worker (or `manage evidence-metadata`) has yet to read it
+    DONE = "DONE"
+    NONE = "NONE"  # nothing to read: not a photo and no declared position
+    FAILED = "FAILED"  # the bytes could not be read (metadata_problem says why)
 
 
 class EvidenceOwnerKind(str, enum.Enum):
@@ -113,6 +135,28 @@ class Evidence(Base):
     integrity_status: Mapped[IntegrityStatus | None] = mapped_column(
         string_enum(IntegrityStatus, "evidence_integrity_status"))
     integrity_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where it was: the photo's EXIF position when it has one, else the declared one (evidence.metadata).
+    position = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+    position_source: Mapped[PositionSource] = mapped_column(
+        string_enum(PositionSource, "evidence_position_source"), default=PositionSource.NONE)
+    position_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # What the client declared, kept even when EXIF gives a position of its own.
+    declared_position = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    declared_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    captured_at_source: Mapped[CapturedAtSource] = mapped_column(
+        string_enum(CapturedAtSource, "evidence_captured_at_source"), default=CapturedAtSource.NONE)
+    # Geodesic distance from the owner's place (the referral's geometry; a check's location) when read.
+    distance_from_referral_m: Mapped[float | None] = mapped_column(Float)
+    far_from_referral: Mapped[bool | None] = mapped_column(Boolean)
+    metadata_status: Mapped[MetadataStatus] = mapped_column(string_enum(MetadataStatus, "evidence_metadata_status"),
+                                                            default=MetadataStatus.NONE)
+    metadata_problem: Mapped[str | None] = mapped_column(Text)
+    metadata_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The derived preview (no metadata): its own object, never held, made again whenever needed.
+    preview_object_key: Mapped[str | None] = mapped_column(String(200))
+    preview_version_id: Mapped[str | None] = mapped_column(String(200))
+    preview_media_type: Mapped[str | None] = mapped_column(String(127))
 
     custody_events: Mapped[list[CustodyEvent]] = relationship(back_populates="evidence", lazy="raise")
 
@@ -128,6 +172,10 @@ class Evidence(Base):
         Index("ix_evidence_rectification_check_id_uploaded_at_id", "rectification_check_id", "uploaded_at", "id"),
         # The janitor's rolling integrity check takes the never and least recently checked rows first.
         Index("ix_evidence_integrity_checked_at", "integrity_checked_at"),
+        # The metadata worker's queue: the rows still to read, oldest first.
+        Index("ix_evidence_metadata_pending", "uploaded_at", postgresql_where=text("metadata_status = 'PENDING'")),
+        CheckConstraint("position_accuracy_m IS NULL OR position_accuracy_m >= 0", name="position_accuracy_positive"),
+        CheckConstraint("declared_accuracy_m IS NULL OR declared_accuracy_m >= 0", name="declared_accuracy_positive"),
     )
 
 
@@ -213,13 +261,17 @@ class EvidenceUploadStatus(str, enum.Enum):
 class EvidenceUpload(Base):
     """A large file the client sends in parts straight to the store through presigned URLs
     (evidence.presigned). Its object key is a pending upload until it is confirmed; its scope is
-    its referral's, in its own columns like evidence. Once confirmed, the evidence row has the
-    upload's id."""
+    its owner's, in its own columns like evidence (a reply's file is the addressee agency's). Once
+    confirmed, the evidence row has the upload's id."""
 
     __tablename__ = "evidence_upload"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    referral_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("referral.id"), index=True)
+    owner_kind: Mapped[EvidenceOwnerKind] = mapped_column(string_enum(EvidenceOwnerKind, "evidence_owner_kind"))
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referral.id"), index=True)
+    reply_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("recommendation_reply.id"))
+    rectification_report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rectification_report.id"))
+    rectification_check_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rectification_check.id"))
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
     jurisdiction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jurisdiction.id"), index=True)
     object_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -237,8 +289,15 @@ class EvidenceUpload(Base):
     requested_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_key.id"))
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    declared_position = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    declared_accuracy_m: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
         CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint(ONE_OWNER, name="one_owner"),
     )
+
+    @property
+    def owner_id(self) -> uuid.UUID:
+        return getattr(self, OWNER_COLUMNS[self.owner_kind])

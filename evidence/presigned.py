@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +30,7 @@ from core.errors import AppError, Forbidden, InvalidTransition, NotFound, Payloa
 from core.text import clean_text
 from evidence.kinds import BombLimits, EvidenceKind, could_be, refuse_type
 from evidence.models import (
+    OWNER_COLUMNS,
     Evidence,
     EvidenceOwnerKind,
     EvidenceUpload,
@@ -38,6 +41,7 @@ from evidence.service import (
     CONTENT_ROLES,
     EVIDENCE_PREFIX,
     MAX_DESCRIPTION_LENGTH,
+    DeclaredPosition,
     EvidenceOwner,
     abandon_uploads,
     classify_stored,
@@ -59,6 +63,16 @@ class UploadRequest:
     sha256: str
     kind: EvidenceKind
     description: str | None = None
+    declared: DeclaredPosition | None = None
+
+
+# Checks, when a presigned upload is confirmed, that its owner still takes evidence from the principal.
+OwnerCheck = Callable[[EvidenceOwnerKind, uuid.UUID], Awaitable[None]]
+
+
+def owner_prefix(owner: EvidenceOwner) -> str:
+    """Where an owner's files go under the evidence prefix (as the streamed paths put them)."""
+    return str(owner.id) if owner.kind is EvidenceOwnerKind.REFERRAL else f"{owner.kind.value.lower()}/{owner.id}"
 
 
 def part_size_for(size: int, preferred: int) -> int:
@@ -87,17 +101,15 @@ def _check_request(request: UploadRequest, api: ApiSettings) -> UploadRequest:
         raise ValidationFailed(f"说明过长 / the description is longer than {MAX_DESCRIPTION_LENGTH} characters",
                                field="description")
     return UploadRequest(filename=filename, size_bytes=request.size_bytes, sha256=sha256, kind=request.kind,
-                         description=description)
+                         description=description, declared=request.declared)
 
 
 async def request_upload(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                          owner: EvidenceOwner, request: UploadRequest, api: ApiSettings) -> EvidenceUpload:
     """Open a multipart upload for `owner` (whose scope and state the caller has checked)."""
-    if owner.kind is not EvidenceOwnerKind.REFERRAL:
-        raise ValueError("presigned uploads are for referrals")
     request = _check_request(request, api)
     upload_id = uuid.uuid4()
-    key = f"{EVIDENCE_PREFIX}{owner.id}/{upload_id}"
+    key = f"{EVIDENCE_PREFIX}{owner_prefix(owner)}/{upload_id}"
     expires_at = utcnow() + timedelta(seconds=api.presigned_upload_ttl_seconds)
     # Pending before the store hears of it, so the janitor can always account for the key.
     session.add(PendingUpload(object_key=key, expires_at=expires_at))
@@ -111,8 +123,13 @@ async def request_upload(session: AsyncSession, *, principal: Principal, store: 
     store_upload_id = await store.start_upload(
         key, content_type="application/octet-stream",
         metadata={"filename": request.filename.encode("unicode_escape").decode()}, legal_hold=True)
+    declared = request.declared
     upload = EvidenceUpload(
-        id=upload_id, referral_id=owner.id, agency_id=owner.agency_id, jurisdiction_id=owner.jurisdiction_id,
+        id=upload_id, owner_kind=owner.kind, **{OWNER_COLUMNS[owner.kind]: owner.id}, agency_id=owner.agency_id,
+        jurisdiction_id=owner.jurisdiction_id,
+        declared_position=None if declared is None else from_shape(Point(declared.longitude, declared.latitude),
+                                                                   srid=4326),
+        declared_accuracy_m=None if declared is None else declared.accuracy_meters,
         object_key=key, store_upload_id=store_upload_id, filename=request.filename, kind=request.kind,
         description=request.description, size_bytes=request.size_bytes, sha256=request.sha256,
         part_size=part_size_for(request.size_bytes, api.presigned_part_bytes), status=EvidenceUploadStatus.OPEN,
@@ -168,7 +185,7 @@ def _planned_size(upload: EvidenceUpload, number: int, count: int) -> int:
 
 
 async def confirm_upload(session: AsyncSession, *, principal: Principal, store: EvidenceStore, upload_id: str,
-                         limits: BombLimits, check_owner: Callable[[uuid.UUID], Awaitable[None]]) -> Evidence:
+                         limits: BombLimits, check_owner: OwnerCheck) -> Evidence:
     """Complete and verify an upload; the evidence row it becomes. Confirming a confirmed upload
     again answers with the same evidence. `check_owner` refuses an owner that no longer takes
     evidence (a referral closed meanwhile)."""
@@ -181,7 +198,7 @@ async def confirm_upload(session: AsyncSession, *, principal: Principal, store: 
     if upload.expires_at <= utcnow():
         raise InvalidTransition("上传已过期，请重新申请 / the upload has expired: request a new one",
                                 reason="UPLOAD_EXPIRED")
-    await check_owner(upload.referral_id)
+    await check_owner(upload.owner_kind, upload.owner_id)
     arrived = await store.uploaded_parts(upload.object_key, upload.store_upload_id)
     if arrived is None:
         # Completed by an earlier confirmation whose transaction did not commit (its answer lost,
@@ -219,12 +236,16 @@ async def confirm_upload(session: AsyncSession, *, principal: Principal, store: 
         if error.code != "UNSUPPORTED_MEDIA_TYPE":
             raise
         await _reject(session, upload, error)
-    await check_owner(upload.referral_id)
-    owner = EvidenceOwner(kind=EvidenceOwnerKind.REFERRAL, id=upload.referral_id, agency_id=upload.agency_id,
+    await check_owner(upload.owner_kind, upload.owner_id)
+    owner = EvidenceOwner(kind=upload.owner_kind, id=upload.owner_id, agency_id=upload.agency_id,
                           jurisdiction_id=upload.jurisdiction_id)
+    declared = None
+    if upload.declared_position is not None:
+        point = to_shape(upload.declared_position)
+        declared = DeclaredPosition(longitude=point.x, latitude=point.y, accuracy_meters=upload.declared_accuracy_m)
     evidence = new_evidence(principal=principal, owner=owner, evidence_id=upload.id, put=put,
                             filename=upload.filename, media_type=media_type, kind=kind, size=size,
-                            sha256=sha256, description=upload.description)
+                            sha256=sha256, description=upload.description, declared=declared)
     session.add(evidence)
     upload.status = EvidenceUploadStatus.CONFIRMED
     await settle_uploads(session, [upload.object_key])

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from geoalchemy2.shape import from_shape
 from minio.error import S3Error
+from shapely.geometry import Point
 from sqlalchemy import Row, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +27,17 @@ from core.loaders import grouped
 from core.permissions import require
 from evidence import custody
 from evidence.kinds import BombLimits, EvidenceKind, check_kind, could_be, inspect_structure, refuse_type
-from evidence.models import OWNER_COLUMNS, CustodyAction, CustodyEvent, Evidence, EvidenceOwnerKind, PendingUpload
+from evidence.models import (
+    OWNER_COLUMNS,
+    CustodyAction,
+    CustodyEvent,
+    Evidence,
+    EvidenceOwnerKind,
+    MetadataStatus,
+    PendingUpload,
+    PositionSource,
+)
+from evidence.photo import CapturedAtSource
 from evidence.sniff import SNIFF_BYTES, sniff_media_type
 from evidence.storage import EvidenceStore, PutResult
 
@@ -70,15 +82,34 @@ class IncomingFile:
     # What the client says the file is; None: the first kind whose list has the sniffed type
     # (a photo for a JPEG, a document for a PDF), so clients written before kinds keep working.
     kind: EvidenceKind | None = None
+    declared: DeclaredPosition | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredPosition:
+    """Where the client says a file was made (a field officer's phone that strips EXIF, a
+    video), with its accuracy: kept apart from what the file itself says."""
+
+    longitude: float
+    latitude: float
+    accuracy_meters: float | None = None
+
+
+MAX_DECLARED_ACCURACY_METERS = 100_000
+
+
+def declared_position(point, accuracy_meters: float | None, *, field: str) -> DeclaredPosition:
+    """A declared position from an already parsed and converted shapely point (geo.parse_geometry)."""
+    if accuracy_meters is not None and not 0 <= accuracy_meters <= MAX_DECLARED_ACCURACY_METERS:
+        raise ValidationFailed(f"精度应在 0 到 {MAX_DECLARED_ACCURACY_METERS} 米之间 / accuracyMeters must lie between 0 "
+                               f"and {MAX_DECLARED_ACCURACY_METERS}", field=f"{field}.accuracyMeters")
+    return DeclaredPosition(longitude=point.x, latitude=point.y, accuracy_meters=accuracy_meters)
 
 
 def bomb_limits(api: ApiSettings) -> BombLimits:
     return BombLimits(max_pixels=api.max_image_pixels, max_archive_entries=api.max_archive_entries,
                       max_archive_ratio=api.max_archive_ratio,
                       max_archive_uncompressed_bytes=api.max_archive_uncompressed_bytes)
-
-
-DEFAULT_BOMB_LIMITS = bomb_limits(ApiSettings())
 
 
 class _HashingReader:
@@ -197,8 +228,7 @@ async def settle_uploads(session: AsyncSession, keys: list[str]) -> None:
 
 async def store_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                          owner: EvidenceOwner, reservation: Reservation, incoming: IncomingFile,
-                         max_bytes: int, field: str = "evidence",
-                         limits: BombLimits = DEFAULT_BOMB_LIMITS) -> Evidence:
+                         max_bytes: int, limits: BombLimits, field: str = "evidence") -> Evidence:
     """Stream one file into the store under its reserved key, held from its first byte (the
     legal hold travels with the upload itself), then return its row (with the upload's custody
     event) for the caller to add in the transaction that also settles the reservation. A
@@ -219,7 +249,8 @@ async def store_evidence(session: AsyncSession, *, principal: Principal, store: 
                                              kind=incoming.kind, limits=limits, field=field)
     return new_evidence(principal=principal, owner=owner, evidence_id=reservation.evidence_id, put=put,
                         filename=filename, media_type=media_type, kind=kind, size=reader.size,
-                        sha256=reader.sha256.hexdigest(), description=incoming.description)
+                        sha256=reader.sha256.hexdigest(), description=incoming.description,
+                        declared=incoming.declared)
 
 
 async def classify_stored(store: EvidenceStore, put: PutResult, *, media_type: str, size: int,
@@ -233,8 +264,9 @@ async def classify_stored(store: EvidenceStore, put: PutResult, *, media_type: s
 
 def new_evidence(*, principal: Principal, owner: EvidenceOwner, evidence_id: uuid.UUID, put: PutResult,
                  filename: str, media_type: str, kind: EvidenceKind, size: int, sha256: str,
-                 description: str | None) -> Evidence:
-    """An evidence row for a held, verified version, with the upload's custody event."""
+                 description: str | None, declared: DeclaredPosition | None = None) -> Evidence:
+    """An evidence row for a held, verified version, with the upload's custody event. A photo, or
+    a file with a declared position, is left PENDING for evidence.metadata to read after commit."""
     evidence = Evidence(
         id=evidence_id, owner_kind=owner.kind, **{OWNER_COLUMNS[owner.kind]: owner.id},
         agency_id=owner.agency_id,
@@ -242,7 +274,14 @@ def new_evidence(*, principal: Principal, owner: EvidenceOwner, evidence_id: uui
         filename=filename, media_type=media_type, kind=kind, size_bytes=size,
         sha256=sha256, description=(description or "").strip() or None,
         uploaded_by_user_id=principal.user_id, uploaded_by_api_key_id=principal.api_key_id,
-        held_at=utcnow())
+        held_at=utcnow(),
+        metadata_status=(MetadataStatus.PENDING if kind is EvidenceKind.PHOTO or declared else MetadataStatus.NONE),
+        position_source=PositionSource.NONE, captured_at_source=CapturedAtSource.NONE)
+    if declared is not None:
+        point = from_shape(Point(declared.longitude, declared.latitude), srid=4326)
+        evidence.declared_position = evidence.position = point
+        evidence.declared_accuracy_m = evidence.position_accuracy_m = declared.accuracy_meters
+        evidence.position_source = PositionSource.DECLARED
     evidence.custody_events = [CustodyEvent(action=CustodyAction.UPLOADED, occurred_at=utcnow(),
                                             detail=custody.canonical_json(custody.upload_detail(evidence)),
                                             **_actor_columns(principal))]
@@ -336,6 +375,19 @@ async def open_evidence_content(session: AsyncSession, *, principal: Principal, 
     chunks = await store.open_chunks(evidence.object_key, evidence.version_id)
     custody.record(session, evidence_id=evidence.id, action=CustodyAction.DOWNLOADED, principal=principal)
     return EvidenceDownload(evidence, chunks=chunks)
+
+
+async def open_evidence_preview(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
+                                evidence_id: str) -> tuple[Evidence, Iterator[bytes]]:
+    """A photo's preview for someone allowed to open the evidence: scoped and refused exactly like
+    the contents (NOT_FOUND outside scope, FORBIDDEN to the roles that never open contents,
+    assessors among them), NOT_FOUND while there is none. Not a custody event: a preview is
+    derived, not the evidence, and carries none of its metadata."""
+    evidence = await visible_evidence(session, principal=principal, evidence_id=evidence_id)
+    require_content_role(principal)
+    if evidence.preview_object_key is None:
+        raise NotFound("此证据暂无预览 / this evidence has no preview (yet)")
+    return evidence, await store.open_chunks(evidence.preview_object_key, evidence.preview_version_id)
 
 
 async def verify_evidence(session: AsyncSession, *, principal: Principal, store: EvidenceStore,

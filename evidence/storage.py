@@ -302,6 +302,25 @@ class EvidenceStore:
 
         return await self._run(read)
 
+    async def read_bounded(self, key: str, version_id: str | None, max_bytes: int) -> bytes | None:
+        """A version's bytes if it has at most `max_bytes` of them, else None (read no further)."""
+
+        def read() -> bytes | None:
+            content = bytearray()
+            for chunk in self.iter_version(key, version_id):
+                content += chunk
+                if len(content) > max_bytes:
+                    return None
+            return bytes(content)
+
+        return await self._run(read)
+
+    async def put_derived(self, key: str, content: bytes, *, content_type: str) -> PutResult:
+        """A small object derived from evidence (a preview): no legal hold, it can be made again."""
+        written = await self._run(self.client.put_object, self.bucket, key, io.BytesIO(content), len(content),
+                                  content_type=content_type)
+        return PutResult(key=key, version_id=written.version_id)
+
     async def read_structure(self, key: str, version_id: str | None, size: int,
                              read: Callable[[BinaryIO], T]) -> T:
         """Run `read` on a random-access view of a stored version (ranged GETs, 64 KiB at least)."""

@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
           f"exported {manifest['exportedAt']} by {manifest['exportedBy']['name']}")
     for item in manifest["files"]:
         print(f"  {item['sha256']}  {item['sizeBytes']:>12}  {item['path']}  ({len(item['custody'])} custody entries)")
+        capture = item.get("capture") or {}  # bundles made before capture metadata have none
+        if capture.get("position") or capture.get("capturedAt"):
+            print(f"      at {capture.get('position')} ({capture.get('positionSource')}), "
+                  f"taken {capture.get('capturedAt')} ({capture.get('capturedAtSource')})")
     return 0
 
 

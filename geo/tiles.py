@@ -32,6 +32,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    and_,
     bindparam,
     cast,
     delete,
@@ -231,16 +232,21 @@ def _referral_cells(principal: Principal, envelope: Envelope) -> Select:
 
 
 def _evidence_features(principal: Principal, envelope: Envelope) -> tuple[VectorLayer, Select]:
-    """Evidence has no place of its own yet (EXIF positions are a later step): it is drawn at a
-    point of the referral it belongs to, and scoped by its own columns, never the referral's."""
+    """Evidence is drawn at its own position (a photo's EXIF point, else the declared one) and,
+    without one, at a point of the referral it belongs to; scoped by its own columns, never the
+    referral's."""
+    place = func.coalesce(Evidence.position, func.ST_PointOnSurface(Referral.geometry))
+    # Each branch compares a bare indexed column with the envelope (idx_evidence_position,
+    # idx_referral_geometry), so either can be answered from its index.
     return EVIDENCE, (
         select(cast(Evidence.id, String).label("id"),
                cast(Evidence.referral_id, String).label("referral_id"),
                cast(Evidence.owner_kind, String).label("kind"),
-               envelope.clip(func.ST_PointOnSurface(Referral.geometry)).label("geom"),
+               envelope.clip(place).label("geom"),
                func.row_number().over(order_by=(Evidence.uploaded_at.desc(), Evidence.id.desc())).label("rank"))
         .join(Referral, Referral.id == Evidence.referral_id)
-        .where(envelope.overlaps(Referral.geometry),
+        .where(or_(envelope.overlaps(Evidence.position),
+                   and_(Evidence.position.is_(None), envelope.overlaps(Referral.geometry))),
                visible_to(principal, agency_column=Evidence.agency_id, jurisdiction_column=Evidence.jurisdiction_id)))
 
 

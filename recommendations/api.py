@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from core.connection import Connection, selects
 from core.pagination import page_request
+from evidence.service import bomb_limits
 from evidence.types import EvidenceInput, incoming_files
 from parties.protection import protection_for
 from recommendations import rectification, service
@@ -73,7 +74,8 @@ class RecommendationMutation:
             info.context.session, principal=info.context.principal, store=info.context.store,
             recommendation_id=recommendation_id, draft=input.to_service(),
             files=incoming_files(attachments, "attachments"),
-            max_upload_bytes=info.context.settings.api.max_upload_bytes))
+            max_upload_bytes=info.context.settings.api.max_upload_bytes,
+            limits=bomb_limits(info.context.settings.api)))
 
     @strawberry.mutation(description="The addressee agency reports progress on its rectification plan after "
                                      "replying: stages' new percentages, a note, supporting files.")
@@ -84,7 +86,8 @@ class RecommendationMutation:
             info.context.session, principal=info.context.principal, store=info.context.store,
             recommendation_id=recommendation_id, report=input.to_service(),
             files=incoming_files(attachments, "attachments"),
-            max_upload_bytes=info.context.settings.api.max_upload_bytes))
+            max_upload_bytes=info.context.settings.api.max_upload_bytes,
+            limits=bomb_limits(info.context.settings.api)))
 
     @strawberry.mutation(description="A prosecutor records a rectification check with geotagged evidence. The first "
                                      "check moves the case to FOLLOW_UP; a follow-up check (回头看) names the check "
@@ -95,4 +98,5 @@ class RecommendationMutation:
         return RectificationCheck.from_model(await rectification.record_check(
             info.context.session, principal=info.context.principal, store=info.context.store,
             recommendation_id=recommendation_id, record=input.to_service(result), files=incoming_files(evidence),
-            max_upload_bytes=info.context.settings.api.max_upload_bytes))
+            max_upload_bytes=info.context.settings.api.max_upload_bytes,
+            limits=bomb_limits(info.context.settings.api)))

@@ -33,6 +33,7 @@ from core.permissions import require
 from core.state_machine import apply_transition
 from core.text import clean_text
 from deadlines.service import meet_deadline, open_deadline
+from evidence.kinds import BombLimits
 from evidence.models import Evidence, EvidenceOwnerKind
 from evidence.service import (
     EvidenceOwner,
@@ -114,14 +115,14 @@ def _check_files(files: list[IncomingFile], field: str) -> None:
 
 async def _store_files(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                        owner: EvidenceOwner, files: list[IncomingFile], max_upload_bytes: int,
-                       field: str) -> tuple[list[Evidence], list[str]]:
+                       limits: BombLimits, field: str) -> tuple[list[Evidence], list[str]]:
     """Reserve, then stream each file into the store; returns the evidence rows to add and the
     keys to settle in the same transaction. This commits the request's reads so far and hands
     the connection back while bytes move (evidence.service.reserve_uploads)."""
     prefix = f"{owner.kind.value.lower()}/{owner.id}"
     reservations = await reserve_uploads(session, owner_prefix=prefix, count=len(files))
     evidence = [await store_evidence(session, principal=principal, store=store, owner=owner,
-                                     reservation=reservation, incoming=incoming, max_bytes=max_upload_bytes,
+                                     reservation=reservation, incoming=incoming, max_bytes=max_upload_bytes, limits=limits,
                                      field=f"{field}.{index}")
                 for index, (reservation, incoming) in enumerate(zip(reservations, files, strict=True))]
     return evidence, [reservation.object_key for reservation in reservations]
@@ -169,7 +170,7 @@ async def _refuse_second_reply(session: AsyncSession, recommendation: Recommenda
 
 async def reply_to_recommendation(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                                   recommendation_id: str, draft: ReplyDraft, files: list[IncomingFile],
-                                  max_upload_bytes: int) -> Recommendation:
+                                  max_upload_bytes: int, limits: BombLimits) -> Recommendation:
     """The addressee agency's one written reply: accepted or not (with reasons), the measures
     taken, a staged rectification plan and attachments, all saved or none."""
     require(principal, *RECOMMENDATION_MACHINE.roles_for(RecommendationAction.REPLY))
@@ -190,7 +191,7 @@ async def reply_to_recommendation(session: AsyncSession, *, principal: Principal
     owner = EvidenceOwner(kind=EvidenceOwnerKind.REPLY, id=reply.id, agency_id=recommendation.agency_id,
                           jurisdiction_id=recommendation.jurisdiction_id)
     evidence, keys = await _store_files(session, principal=principal, store=store, owner=owner, files=files,
-                                        max_upload_bytes=max_upload_bytes, field="attachments")
+                                        max_upload_bytes=max_upload_bytes, limits=limits, field="attachments")
     # The lock orders concurrent replies: the second finds the first and is refused.
     await session.refresh(recommendation, with_for_update=True)
     await _refuse_second_reply(session, recommendation)
@@ -216,7 +217,7 @@ async def reply_to_recommendation(session: AsyncSession, *, principal: Principal
 
 async def report_progress(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                           recommendation_id: str, report: ProgressReport, files: list[IncomingFile],
-                          max_upload_bytes: int) -> Recommendation:
+                          max_upload_bytes: int, limits: BombLimits) -> Recommendation:
     """The addressee agency reports on its rectification after the reply: stages' new percentages,
     a note, supporting files. Updates the plan; rectification itself stays a check's finding."""
     require(principal, Role.AGENCY_LIAISON)
@@ -250,7 +251,7 @@ async def report_progress(session: AsyncSession, *, principal: Principal, store:
     owner = EvidenceOwner(kind=EvidenceOwnerKind.RECTIFICATION_REPORT, id=row.id,
                           agency_id=recommendation.agency_id, jurisdiction_id=recommendation.jurisdiction_id)
     evidence, keys = await _store_files(session, principal=principal, store=store, owner=owner, files=files,
-                                        max_upload_bytes=max_upload_bytes, field="attachments")
+                                        max_upload_bytes=max_upload_bytes, limits=limits, field="attachments")
     # Reports of one recommendation take their turn: each records the percentages it replaced.
     await session.refresh(recommendation, with_for_update=True)
     locked = {stage.id: stage for stage in await session.scalars(
@@ -277,7 +278,7 @@ async def report_progress(session: AsyncSession, *, principal: Principal, store:
 
 async def record_check(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                        recommendation_id: str, record: CheckRecord, files: list[IncomingFile],
-                       max_upload_bytes: int) -> RectificationCheck:
+                       max_upload_bytes: int, limits: BombLimits) -> RectificationCheck:
     """A prosecutor records a rectification check with its geotagged evidence. The first check of
     a case moves it RECOMMENDATION_ISSUED → FOLLOW_UP; a check on a closed case (回头看) may reopen
     follow-up, with the reason."""
@@ -308,7 +309,7 @@ async def record_check(session: AsyncSession, *, principal: Principal, store: Ev
     owner = EvidenceOwner(kind=EvidenceOwnerKind.RECTIFICATION_CHECK, id=check.id,
                           agency_id=recommendation.agency_id, jurisdiction_id=recommendation.jurisdiction_id)
     evidence, keys = await _store_files(session, principal=principal, store=store, owner=owner, files=files,
-                                        max_upload_bytes=max_upload_bytes, field="evidence")
+                                        max_upload_bytes=max_upload_bytes, limits=limits, field="evidence")
     await apply_transition(session, principal=principal, machine=RECOMMENDATION_MACHINE, row=recommendation,
                            action=RecommendationAction.CHECK)
     await session.refresh(case, with_for_update=True)

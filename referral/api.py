@@ -10,6 +10,7 @@ from strawberry.types import Info
 from core.connection import Connection, selects
 from core.pagination import page_request
 from evidence import service as evidence_service
+from evidence.service import bomb_limits
 from evidence.types import EvidenceInput, incoming_files
 from geo.types import CoordinateSystem, GeoJSON
 from parties.protection import protection_for
@@ -87,6 +88,7 @@ class ReferralMutation:
         referral = await service.submit_referral(
             info.context.session, principal=info.context.principal, store=info.context.store, data=data,
             files=incoming_files(evidence), max_upload_bytes=info.context.settings.api.max_upload_bytes,
+            limits=bomb_limits(info.context.settings.api),
             protection=protection_for(info.context.settings.protection))
         return Referral.from_model(referral)
 

@@ -30,6 +30,7 @@ from core.state_machine import apply_transition, creation_history
 from core.text import clean_text
 from deadlines.rules import REFERRAL_ACKNOWLEDGEMENT
 from deadlines.service import cancel_deadlines, meet_deadline, open_deadline
+from evidence.kinds import BombLimits
 from evidence.models import EvidenceOwnerKind
 from evidence.service import (
     EvidenceOwner,
@@ -172,7 +173,7 @@ def _same_submission_or_conflict(existing: Referral, fingerprint: str) -> Referr
 
 async def submit_referral(session: AsyncSession, *, principal: Principal, store: EvidenceStore,
                           data: ReferralSubmission, files: list[IncomingFile],
-                          max_upload_bytes: int, protection: IdentityProtection) -> Referral:
+                          max_upload_bytes: int, limits: BombLimits, protection: IdentityProtection) -> Referral:
     transition = REFERRAL_MACHINE.transition(ReferralAction.SUBMIT, None, principal)
     idempotency_key = clean_text(data.idempotency_key, "idempotencyKey", 100, required=False)
     parties = protect_parties(data.parties, protection)
@@ -227,7 +228,7 @@ async def submit_referral(session: AsyncSession, *, principal: Principal, store:
     owner = EvidenceOwner(kind=EvidenceOwnerKind.REFERRAL, id=referral.id, agency_id=referral.agency_id,
                           jurisdiction_id=referral.jurisdiction_id)
     evidence = [await store_evidence(session, principal=principal, store=store, owner=owner,
-                                     reservation=reservation, incoming=incoming, max_bytes=max_upload_bytes,
+                                     reservation=reservation, incoming=incoming, max_bytes=max_upload_bytes, limits=limits,
                                      field=f"evidence.{index}")
                 for index, (reservation, incoming) in enumerate(zip(reservations, files, strict=True))]
     referral.submission_fingerprint = _fingerprint(data, [(row.filename, row.sha256) for row in evidence],

@@ -24,9 +24,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.settings import DatabaseSettings
+from app.settings import DatabaseSettings, EvidenceSettings, StorageSettings
 from core import clock
 from core.db import make_engine, make_session_factory
+from evidence.metadata import read_pending
+from evidence.storage import EvidenceStore
 from notifications.reminders import send_due_reminders
 from notifications.webhooks import WebhookSettings, deliver_due
 
@@ -44,6 +46,8 @@ class WorkerSettings(BaseSettings):
     stalled_jobs_cron: str = "* * * * *"
     # Every active clue model, nightly (18:00 UTC is 02:00 in Beijing, after the day's entries).
     clue_models_cron: str = "0 18 * * *"
+    # Photos read for their EXIF and preview (evidence.metadata): the pending rows are the queue.
+    evidence_metadata_cron: str = "* * * * * */10"
     # Jobs run at once by one worker: a slow webhook endpoint does not hold up the reminders.
     concurrency: int = 2
     # A job whose worker sent no heartbeat for this long is taken for dead and retried.
@@ -73,6 +77,8 @@ def make_connector(db: DatabaseSettings) -> procrastinate.PsycopgConnector:
 class Resources:
     session_factory: async_sessionmaker[AsyncSession]
     webhooks: WebhookSettings
+    store: EvidenceStore
+    evidence: EvidenceSettings
 
 
 def make_app(db: DatabaseSettings, settings: WorkerSettings) -> procrastinate.App:
@@ -99,6 +105,15 @@ def make_app(db: DatabaseSettings, settings: WorkerSettings) -> procrastinate.Ap
 
         resources: Resources = context.additional_context["resources"]
         await run_scheduled(resources.session_factory, clock.today())
+    @app.periodic(cron=settings.evidence_metadata_cron, periodic_id="evidence_metadata")
+    @app.task(name="read_evidence_metadata", pass_context=True)
+    async def evidence_metadata(context: procrastinate.JobContext, timestamp: int) -> None:
+        resources: Resources = context.additional_context["resources"]
+        report = await read_pending(resources.session_factory, store=resources.store, settings=resources.evidence,
+                                    limit=resources.evidence.metadata_batch)
+        if report.done or report.failed:
+            logger.info("worker: read the metadata of %d evidence files (%d failed)",
+                        len(report.done) + len(report.failed), len(report.failed))
 
     @app.periodic(cron=settings.stalled_jobs_cron, periodic_id="stalled")
     @app.task(name="retry_stalled_jobs", pass_context=True)
@@ -112,15 +127,18 @@ def make_app(db: DatabaseSettings, settings: WorkerSettings) -> procrastinate.Ap
     return app
 
 
-async def run_worker(db: DatabaseSettings) -> None:
+async def run_worker(db: DatabaseSettings, storage: StorageSettings, evidence: EvidenceSettings) -> None:
     """Run a worker until SIGINT or SIGTERM (procrastinate finishes the jobs in hand first)."""
     settings = WorkerSettings()
     engine = make_engine(db)
     app = make_app(db, settings)
-    resources = Resources(session_factory=make_session_factory(engine), webhooks=WebhookSettings())
+    store = EvidenceStore(storage)
+    resources = Resources(session_factory=make_session_factory(engine), webhooks=WebhookSettings(), store=store,
+                          evidence=evidence)
     try:
         async with app.open_async():
             await app.run_worker_async(concurrency=settings.concurrency, name=f"{socket.gethostname()}-{os.getpid()}",
                                        additional_context={"resources": resources}, delete_jobs="successful")
     finally:
+        store.close()
         await engine.dispose()

@@ -177,3 +177,26 @@ async def test_an_append_waits_for_the_transaction_holding_the_chain_head(client
     assert [(entry.seq, entry.action.value) for entry in entries] == [(1, "UPLOADED"), (2, "DOWNLOADED"), (3, "EXPORTED")]
     assert entries[2].evidence_previous_sha256 == entries[1].evidence_chain_sha256
     assert await run_manage("verify-custody") == 0
+
+
+async def test_a_fully_recomputed_entry_is_found_by_the_next_link_of_the_log_and_of_its_item(client, world, resources,
+                                                                                          caplog):
+    """A tamperer who rewrites an entry and all three of its hashes consistently leaves the entries
+    after it pointing at the old hashes: the set-based verifier names the next one."""
+    from evidence.chain import content_sha256, timestamp_text
+
+    [evidence] = (await upload(client, world))["evidence"]
+    for _ in range(2):
+        await client.get(evidence["downloadPath"], headers=auth(world, "liaison-a"))
+    first, second, _ = await log_of(resources, evidence["id"])
+    forged = content_sha256(entry_id=str(first.id), evidence_id=str(first.evidence_id), action=first.action.value,
+                            actor_user_id=first.actor_user_id and str(first.actor_user_id), actor_api_key_id=None,
+                            actor_name="someone-else", occurred_at=timestamp_text(first.occurred_at),
+                            detail=first.detail)
+    await as_superuser(resources, "UPDATE custody_event SET actor_name = 'someone-else', content_sha256 = :c, "
+                                  "chain_sha256 = :h, evidence_chain_sha256 = :h WHERE id = :id",
+                       c=forged, h=link_sha256(first.seq, GENESIS, forged), id=first.id)
+    with caplog.at_level(logging.ERROR, logger="app.manage"):
+        assert await run_manage("verify-custody") == 1
+    assert f"entry #{second.seq} ({second.id}, evidence {evidence['id']}): it does not follow the previous entry" \
+        in caplog.text

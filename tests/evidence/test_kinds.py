@@ -104,6 +104,23 @@ async def test_a_pixel_count_just_under_the_limit_is_taken(client, world, settin
     assert body["errors"][0]["extensions"]["reason"] == "IMAGE_TOO_MANY_PIXELS"
 
 
+async def test_every_upload_path_takes_its_bomb_limits_from_the_settings(client, world, settings, monkeypatch):
+    from tests.conftest import graphql_upload
+    from tests.recommendations.steps import reply, served_recommendation
+    from tests.referral.test_submit import SUBMIT, referral_input
+
+    monkeypatch.setattr(settings.api, "max_image_pixels", 256)
+    response = await graphql_upload(client, SUBMIT, {"input": referral_input(), "evidence": [{"file": None}]},
+                                    {"variables.evidence.0.file": ("big.png", samples.png(16, 17), "image/png")},
+                                    world.tokens["liaison-a"])
+    assert response.json()["errors"][0]["extensions"]["reason"] == "IMAGE_TOO_MANY_PIXELS"
+    _, recommendation_id = await served_recommendation(client, world)
+    body = await reply(client, world, recommendation_id, files=[("big.png", samples.png(16, 17), "image/png")])
+    assert body["errors"][0]["extensions"]["reason"] == "IMAGE_TOO_MANY_PIXELS"
+    body = await reply(client, world, recommendation_id, files=[("ok.png", samples.png(16, 16), "image/png")])
+    assert "errors" not in body, body
+
+
 SUBMITTED_KINDS = """query($id: ID!) { referral(id: $id) { evidence { filename kind mediaType } } }"""
 
 

@@ -15,6 +15,7 @@ from agencies.auth import principal_from_bearer
 from cases import service as case_service
 from core import unit_of_work
 from core.pagination import PageRequest
+from evidence.service import bomb_limits
 from parties.protection import protection_for
 from referral import service as referral_service
 from referral.flows import ReferralAction
@@ -238,6 +239,7 @@ async def referrals_with_cases(client, world, resources, count: int, with_eviden
         for index in range(count - with_evidence):
             await referral_service.submit_referral(
                 session, principal=liaison, store=resources.store, files=[], max_upload_bytes=1,
+                limits=bomb_limits(settings.api),
                 protection=protection_for(settings.protection),
                 data=referral_service.ReferralSubmission(domain_code="ECOLOGY_RESOURCES", title=f"R{index}",
                                                          facts="事实", geometry={"type": "Point",
