@@ -26,6 +26,7 @@ from app.http import error_response
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.multipart import MultipartBody
 from app.settings import ApiSettings
+from assessment.api import AssessmentMutation, AssessmentQuery
 from cases.api import CaseMutation, CaseQuery
 from core import unit_of_work
 from core.db import database_unreachable
@@ -45,10 +46,10 @@ logger = logging.getLogger("app.graphql")
 
 # Each domain's root fields, in the order the schema lists them.
 Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery,
-                              NotificationQuery, EvidenceQuery, EnforcementQuery))
+                              NotificationQuery, EvidenceQuery, EnforcementQuery, AssessmentQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, CaseMutation,
                                     RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation,
-                                    EnforcementMutation, EvidenceMutation))
+                                    EnforcementMutation, EvidenceMutation, AssessmentMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 
