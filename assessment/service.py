@@ -332,7 +332,9 @@ async def close_period(session: AsyncSession, *, principal: Principal, year: int
     for jurisdiction_id in jurisdictions:
         row = existing.get(jurisdiction_id)
         if row is None:
-            row = AssessmentPeriod(jurisdiction_id=jurisdiction_id, year=period.year, quarter=period.quarter)
+            # The id now: the history row written with the creation points at it.
+            row = AssessmentPeriod(id=uuid.uuid4(), jurisdiction_id=jurisdiction_id, year=period.year,
+                                   quarter=period.quarter)
             session.add(row)
             history = record_creation(session, principal=principal, machine=PERIOD_MACHINE, row=row,
                                       action=PeriodAction.CLOSE)
