@@ -3,8 +3,7 @@ and reopening a period, objections, the weekly board.
 
 Scope: an administrator sees every agency; assessors and prosecutors the agencies of their
 jurisdiction and below (agencies.scoping's `visible_jurisdiction_ids`); an agency liaison its own
-agency only (ranked among the agencies of its jurisdiction, the others' rows never leave the
-database). A period is one jurisdiction's quarter or year: closed, its results are read from the
+agency only (ranked among the agencies of its jurisdiction, whose rows never reach it). A period is one jurisdiction's quarter or year: closed, its results are read from the
 rows frozen at the close; open, they are computed from the records (assessment.scoring)."""
 
 from __future__ import annotations

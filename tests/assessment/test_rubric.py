@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from app.manage import main
+from app.manage import load_rubric, main
 from assessment.rubric import RUBRIC_FILE
 from tests.assessment.fixture import build, on
 from tests.assessment.queries import ASSESSMENT, CLOSE, CREATE_RUBRIC, RUBRICS, as_user
@@ -53,6 +53,19 @@ async def test_the_command_loads_the_file_once(client, world, tmp_path):
                      .replace("weight = 20", "weight = 21", 1), encoding="utf-8")
     assert await asyncio.to_thread(main, ["load-rubric", str(wrong)]) == 1
     assert len((await as_user(client, world, "admin", RUBRICS))["data"]["assessmentRubrics"]) == 1
+
+
+async def test_prepare_loads_the_file_only_into_an_empty_database(client, world, settings):
+    body = await as_user(client, world, "admin", CREATE_RUBRIC, input=new_version(world))
+    assert "errors" not in body, body
+    # An installation with a rubric of its own keeps it.
+    assert await asyncio.to_thread(asyncio.run, load_rubric(settings, None, only_if_none=True)) == 0
+    versions = [row["version"] for row in (await as_user(client, world, "admin", RUBRICS))["data"]["assessmentRubrics"]]
+    assert versions == ["2026.2"]
+    # The command itself loads the file whatever is there.
+    assert await asyncio.to_thread(main, ["load-rubric"]) == 0
+    versions = [row["version"] for row in (await as_user(client, world, "admin", RUBRICS))["data"]["assessmentRubrics"]]
+    assert versions == ["2026.1", "2026.2"]
 
 
 async def test_an_administrator_creates_a_version_that_scores_open_periods(client, world, monkeypatch, rubric):
