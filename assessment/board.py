@@ -1,7 +1,7 @@
 """The weekly indicator board (清单式周报) of a jurisdiction: one SQL statement, one row per ISO week.
 
 A week is Monday to Sunday (Beijing dates). Referrals count in the week they were received, with
-those of them since filed as cases; recommendations in the week they were issued; replies in the
+those of them since filed as cases (status CASE_FILED, which filing a case sets); recommendations in the week they were issued; replies in the
 week they fell due (once met or past due), with those met by the due date, and those of them a
 rectification check has found RECTIFIED."""
 
@@ -23,8 +23,8 @@ WITH weeks AS (
   FROM generate_series(CAST(:first_monday AS date), CAST(:last_monday AS date), interval '1 week') AS w),
 received AS (
   SELECT date_trunc('week', r.submitted_at AT TIME ZONE :timezone)::date AS week_start, count(*) AS n,
-         count(c.id) AS filed
-  FROM referral r LEFT JOIN pil_case c ON c.referral_id = r.id
+         count(*) FILTER (WHERE r.status = 'CASE_FILED') AS filed
+  FROM referral r
   WHERE r.jurisdiction_id = ANY(:jurisdictions) AND r.submitted_at >= :from_at AND r.submitted_at < :to_at
   GROUP BY 1),
 issued AS (

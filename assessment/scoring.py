@@ -19,6 +19,7 @@ to the reply, or to `as_of` while there is none."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -78,15 +79,16 @@ enforcement_records AS (
          e.entry_working_days_late AS working_days_late,
          CASE WHEN e.entry_provisional THEN 'PROVISIONAL' END AS detail
   FROM enforcement_case e JOIN scope s ON s.id = e.agency_id
-  WHERE e.decided_on BETWEEN :start AND :end)""",
+  WHERE e.decided_on BETWEEN :start AND :end{agencies:e})""",
     IndicatorCode.CLUE_REFERRAL: """
 referral_records AS (
   SELECT c.agency_id, coalesce(r.number, r.title) AS reference, c.number AS related,
          (r.submitted_at AT TIME ZONE :timezone)::date AS started_on, NULL::date AS due_on,
          c.filed_on AS done_on, NULL::boolean AS on_time, NULL::integer AS working_days_late,
          NULL::text AS detail
-  FROM pil_case c JOIN scope s ON s.id = c.agency_id JOIN referral r ON r.id = c.referral_id
-  WHERE c.referral_id IS NOT NULL AND c.filed_on BETWEEN :start AND least(CAST(:end AS date), CAST(:as_of AS date)))""",
+  FROM pil_case c JOIN scope s ON s.id = c.agency_id LEFT JOIN referral r ON r.id = c.referral_id
+  WHERE c.referral_id IS NOT NULL AND c.filed_on BETWEEN :start AND least(CAST(:end AS date), CAST(:as_of AS date))
+    {agencies:c})""",
     # The cohort of the reply, rectification and overdue records.
     IndicatorCode.REPLY_ON_TIME: """
 due_replies AS (
@@ -95,7 +97,7 @@ due_replies AS (
   FROM deadline d JOIN scope s ON s.id = d.agency_id
   WHERE d.subject_kind = 'RECOMMENDATION' AND d.rule_code IN ('RECOMMENDATION_REPLY', 'RECOMMENDATION_REPLY_URGENT')
     AND d.cancelled_on IS NULL AND d.due_on BETWEEN :start AND :end
-    AND (d.met_on <= :as_of OR d.due_on < :as_of)),
+    AND (d.met_on <= :as_of OR d.due_on < :as_of){agencies:d}),
 reply_records AS (
   SELECT q.agency_id, r.number AS reference, CASE WHEN r.urgent THEN 'URGENT' END AS related,
          q.start_on AS started_on, q.due_on, q.met_on AS done_on,
@@ -128,7 +130,7 @@ litigation_records AS (
          NULL::date AS due_on, c.litigation_filed_on AS done_on, NULL::boolean AS on_time,
          NULL::integer AS working_days_late, NULL::text AS detail
   FROM recommendation r JOIN scope s ON s.id = r.agency_id JOIN pil_case c ON c.id = r.case_id
-  WHERE c.litigation_filed_on BETWEEN :start AND least(CAST(:end AS date), CAST(:as_of AS date)))""",
+  WHERE c.litigation_filed_on BETWEEN :start AND least(CAST(:end AS date), CAST(:as_of AS date)){agencies:r})""",
 }
 _NAMES = {IndicatorCode.ENFORCEMENT_TIMELINESS: "enforcement_records",
           IndicatorCode.CLUE_REFERRAL: "referral_records", IndicatorCode.REPLY_ON_TIME: "reply_records",
@@ -140,7 +142,9 @@ _NEEDS = {IndicatorCode.RECTIFICATION: (IndicatorCode.REPLY_ON_TIME,),
 _USES_WORKDAYS = {IndicatorCode.REPLY_ON_TIME, IndicatorCode.RECTIFICATION, IndicatorCode.OVERDUE_UNREPLIED}
 
 
-def _ctes(codes: tuple[IndicatorCode, ...]) -> str:
+def _ctes(codes: tuple[IndicatorCode, ...], *, for_agencies: bool = False) -> str:
+    """The record sets `codes` need; `for_agencies`: only the rows of the agencies in :agencies, a
+    condition on each base table's own column so that an agency's explanation reads its index."""
     wanted: list[IndicatorCode] = []
     for code in codes:
         for needed in (*_NEEDS.get(code, ()), code):
@@ -150,7 +154,8 @@ def _ctes(codes: tuple[IndicatorCode, ...]) -> str:
     if _USES_WORKDAYS & set(wanted):
         parts.append(_WORKDAYS)
     parts += [_RECORDS[code] for code in IndicatorCode if code in wanted]
-    return "WITH" + ",".join(parts)
+    return re.sub(r"\{agencies:(\w)\}", lambda match: f" AND {match.group(1)}.agency_id = ANY(CAST(:agencies AS uuid[]))"
+                  if for_agencies else "", "WITH" + ",".join(parts))
 
 
 # Per agency: each indicator's counts, then value, score, total and rank. A ratio indicator with
@@ -274,12 +279,9 @@ def _parameters(period: Window, jurisdictions: list[uuid.UUID]) -> dict:
             "timezone": str(PLATFORM_TIMEZONE)}
 
 
-async def compute_scores(session: AsyncSession, *, rubric: Rubric, period: Window,
-                         jurisdictions: list[uuid.UUID]) -> list[AgencyResult]:
-    """Every agency of `jurisdictions`, ranked within its jurisdiction (best first)."""
-    if not jurisdictions:
-        return []
-    parameters = _parameters(period, jurisdictions) | {
+def scores_statement(rubric: Rubric, period: Window, jurisdictions: list[uuid.UUID]) -> tuple[str, dict]:
+    """The statement of `compute_scores` and its parameters (the benchmark explains it)."""
+    return _SCORES, _parameters(period, jurisdictions) | {
         "targets": json.dumps(rubric.referral_targets), "default_target": rubric.referral_target_per_quarter,
         "quarters": period.quarters, "floor": rubric.floor,
         "w_enforcement": rubric.points(IndicatorCode.ENFORCEMENT_TIMELINESS),
@@ -287,7 +289,15 @@ async def compute_scores(session: AsyncSession, *, rubric: Rubric, period: Windo
         "w_rectification": rubric.points(IndicatorCode.RECTIFICATION),
         "d_overdue": rubric.points(IndicatorCode.OVERDUE_UNREPLIED),
         "d_litigation": rubric.points(IndicatorCode.LITIGATION)}
-    rows = (await session.execute(text(_SCORES), parameters)).all()
+
+
+async def compute_scores(session: AsyncSession, *, rubric: Rubric, period: Window,
+                         jurisdictions: list[uuid.UUID]) -> list[AgencyResult]:
+    """Every agency of `jurisdictions`, ranked within its jurisdiction (best first)."""
+    if not jurisdictions:
+        return []
+    statement, parameters = scores_statement(rubric, period, jurisdictions)
+    rows = (await session.execute(text(statement), parameters)).all()
     return [AgencyResult(agency_id=row.agency_id, jurisdiction_id=row.jurisdiction_id,
                          total=Decimal(row.total).quantize(Decimal("0.01")), rank=row.rank,
                          indicators=_indicators(row, rubric), rubric_version=rubric.version, frozen=False)
@@ -330,12 +340,11 @@ async def compute_records(session: AsyncSession, *, period: Window, jurisdiction
     if not jurisdictions:
         return []
     name = _NAMES[code]
-    statement = (_ctes((code,)) + f"""
+    statement = (_ctes((code,), for_agencies=agency_ids is not None) + f"""
 SELECT agency_id, reference, related, started_on, due_on, done_on, on_time, working_days_late, detail
-FROM {name} WHERE CAST(:agencies AS uuid[]) IS NULL OR agency_id = ANY(CAST(:agencies AS uuid[]))
-ORDER BY agency_id, started_on, reference""")
-    rows = (await session.execute(text(statement), _parameters(period, jurisdictions)
-                                  | {"agencies": agency_ids})).all()
+FROM {name} ORDER BY agency_id, started_on, reference""")
+    parameters = _parameters(period, jurisdictions) | ({"agencies": agency_ids} if agency_ids is not None else {})
+    rows = (await session.execute(text(statement), parameters)).all()
     return [Record(agency_id=row.agency_id, reference=row.reference, related=row.related, started_on=row.started_on,
                    due_on=row.due_on, done_on=row.done_on, on_time=row.on_time,
                    working_days_late=row.working_days_late, detail=row.detail) for row in rows]

@@ -204,7 +204,25 @@ async def load(dsn: str, referrals: int, recommendations: int, enforcement: int)
         await connection.close()
 
 
-async def run(referrals: int, recommendations: int, enforcement: int, runs: int) -> None:
+async def explain_scores(resources) -> None:
+    """Print the plan of the year's scoring statement, as run (EXPLAIN ANALYZE)."""
+    from datetime import date as day
+
+    from sqlalchemy import text
+
+    from assessment import scoring
+    from assessment.service import current_rubric, rubric_of
+
+    async with resources.session_factory() as session:
+        await session.execute(text("SET statement_timeout = 0"))
+        rubric = rubric_of(await current_rubric(session))
+        jurisdictions = list(await session.scalars(text("SELECT id FROM jurisdiction")))
+        statement, parameters = scoring.scores_statement(rubric, scoring.window(2025, 0, day.today()), jurisdictions)
+        plan = await session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + statement), parameters)
+        log("\n".join(row[0] for row in plan))
+
+
+async def run(referrals: int, recommendations: int, enforcement: int, runs: int, explain: bool) -> None:
     stack = devstack.start_test_stack(Path(tempfile.mkdtemp(prefix="bench-assessment-")))
     os.environ.update(stack.env)
     try:
@@ -228,6 +246,8 @@ async def run(referrals: int, recommendations: int, enforcement: int, runs: int)
                 "enforcement cases")
             await load(dsn, referrals, recommendations, enforcement)
             log(f"loaded in {time.monotonic() - started:.0f}s")
+            if explain:
+                await explain_scores(resources)
             await report(app, dsn, runs, (referrals, recommendations, enforcement))
     finally:
         stack.stop()
@@ -294,8 +314,10 @@ def main() -> None:
     parser.add_argument("--recommendations", type=int, default=100_000)
     parser.add_argument("--enforcement", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--explain", action="store_true", help="print the plan of the scoring statement first")
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.referrals, arguments.recommendations, arguments.enforcement, arguments.runs))
+    asyncio.run(run(arguments.referrals, arguments.recommendations, arguments.enforcement, arguments.runs,
+                    arguments.explain))
 
 
 if __name__ == "__main__":
