@@ -26,6 +26,7 @@ from app.http import error_response
 from app.limits import LimitedParserCache, LimitedValidationCache, document_limit_rules
 from app.multipart import MultipartBody
 from app.settings import ApiSettings
+from assessment.api import AssessmentMutation, AssessmentQuery
 from cases.api import CaseMutation, CaseQuery
 from clues.api import ClueMutation, ClueQuery
 from core import unit_of_work
@@ -47,11 +48,11 @@ logger = logging.getLogger("app.graphql")
 
 # Each domain's root fields, in the order the schema lists them.
 Query = merge_types("Query", (AgencyQuery, ReferralQuery, CaseQuery, RecommendationQuery, DeadlineQuery, GeoQuery,
-                              NotificationQuery, EvidenceQuery, EnforcementQuery, ClueQuery))
+                              NotificationQuery, EvidenceQuery, EnforcementQuery, ClueQuery, AssessmentQuery))
 Mutation = merge_types("Mutation", (AgencyMutation, ReferralMutation, ReferralEvidenceMutation, PresignedEvidenceMutation,
                                     CaseMutation,
                                     RecommendationMutation, DeadlineMutation, GeoMutation, NotificationMutation,
-                                    EnforcementMutation, EvidenceMutation, ClueMutation))
+                                    EnforcementMutation, EvidenceMutation, ClueMutation, AssessmentMutation))
 
 INTERNAL_MESSAGE = "服务器内部错误 / Internal server error"
 

@@ -20,6 +20,7 @@ from app.http import router as http_router
 from app.planned import PlannedGraphQL, planned_queries
 from app.portal import router as portal_router
 from app.settings import ApiSettings, Settings, get_settings
+from assessment.routes import router as assessment_router
 from core.db import database_unreachable, make_engine, make_session_factory
 from core.errors import AppError, BodyOverLimit, DatabaseUnavailable, PayloadTooLarge, Unauthenticated, ValidationFailed
 from deadlines.routes import router as deadlines_router
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tile_router)
     app.include_router(deadlines_router)
     app.include_router(enforcement_router)
+    app.include_router(assessment_router)
     app.add_middleware(PlannedGraphQL)
     app.add_middleware(GraphQLShapedTransportErrors)
     app.add_middleware(RequestGuard, api_settings=settings.api)

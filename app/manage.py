@@ -1,4 +1,4 @@
-"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|worker|verify-custody|evidence-metadata|bundle-public-key`."""
+"""Operator commands: `python -m app.manage prepare|migrate|ensure-bucket|load-demo|create-admin|import-layer|load-calendar|load-rubric|worker|verify-custody|evidence-metadata|backfill-geography|compact-tile-data|bundle-public-key`."""
 
 from __future__ import annotations
 
@@ -232,6 +232,34 @@ async def compact_tile_data(settings: Settings) -> None:
         await engine.dispose()
     logger.info("compact-tile-data: %d change log rows removed (cached tiles redraw once); referral grid folded "
                 "from %d rows to %d", changes, before, after)
+async def load_rubric(settings: Settings, path: Path | None, only_if_none: bool = False) -> int:
+    """Load the assessment rubric file as a version (assessment.service.load_rubric_file)."""
+    from agencies.models import Role
+    from agencies.principal import Principal
+    from assessment.rubric import RUBRIC_FILE
+    from assessment.service import load_rubric_file
+    from core.errors import AppError
+
+    engine = make_engine(settings.db)
+    try:
+        async with make_session_factory(engine)() as session:
+            try:
+                row, added = await load_rubric_file(session, principal=Principal(role=Role.ADMIN, username="manage"),
+                                                    path=path or RUBRIC_FILE, only_if_none=only_if_none)
+            except AppError as error:
+                logger.error("rubric not loaded: %s%s", error.message, f" ({error.field})" if error.field else "")
+                return 1
+            except (OSError, ValueError) as error:  # no such file, or not TOML
+                logger.error("rubric not loaded: %s", error)
+                return 1
+            await unit_of_work.commit(session)
+    finally:
+        await engine.dispose()
+    if row is None:
+        logger.info("rubric: a version is loaded already")
+    else:
+        logger.info("rubric: version %s %s", row.version, "loaded" if added else "already loaded")
+    return 0
 
 
 def verify_custody(settings: Settings, with_objects: bool) -> int:
@@ -276,7 +304,7 @@ def export_schema(path: Path = ROOT / "schema.graphql") -> None:
 
 
 STORE_AND_DATABASE_COMMANDS = frozenset({"migrate", "ensure-bucket", "sweep", "sweep-orphans", "hold-evidence",
-                                         "import-layer", "load-calendar", "verify-custody",
+                                         "import-layer", "load-calendar", "load-rubric", "verify-custody",
                                          "backfill-geography", "compact-tile-data",
                                          "evidence-metadata"})
 
@@ -318,6 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         "load-calendar", help="copy working-calendar years from chinese-calendar: the years given (replacing "
                               "them, and recomputing the open deadlines they affect), else those the table lacks")
     calendar.add_argument("--year", type=int, action="append", dest="years", metavar="YEAR")
+    rubric = commands.add_parser("load-rubric", help="load the assessment rubric (assessment/rubric.toml, or the "
+                                                     "file given) as a new version; the same version twice changes "
+                                                     "nothing")
+    rubric.add_argument("file", type=Path, nargs="?")
     commands.add_parser("worker", help="the job worker: deadline reminders and escalation, webhook deliveries "
                                        "(procrastinate; run as many as you like)")
     admin = commands.add_parser("create-admin", help="the first administrator of a new installation")
@@ -365,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(load_calendar(settings, None))
     if args.command == "load-calendar":
         return asyncio.run(load_calendar(settings, args.years))
+    if args.command == "prepare":  # a new installation gets the default rubric; an existing one keeps its own
+        asyncio.run(load_rubric(settings, None, only_if_none=True))
+    if args.command == "load-rubric":
+        return asyncio.run(load_rubric(settings, args.file))
     if args.command in ("prepare", "ensure-bucket"):
         asyncio.run(ensure_bucket(settings))
     wants_demo = args.command == "load-demo" or (args.command == "prepare" and not args.no_demo)

@@ -1,6 +1,7 @@
 """Every domain's tables, imported once so the metadata is complete (for Alembic and tests)."""
 
 from agencies import models as agencies_models  # noqa: F401
+from assessment import models as assessment_models  # noqa: F401
 from cases import models as cases_models  # noqa: F401
 from clues import models as clues_models  # noqa: F401
 from core import numbering as core_numbering  # noqa: F401

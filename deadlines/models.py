@@ -77,6 +77,8 @@ class Deadline(Base):
         UniqueConstraint("subject_kind", "subject_id", "rule_code"),
         # A calendar change recomputes the open deadlines whose period touches the changed year.
         Index("ix_deadline_due_on", "due_on"),
+        # An agency's deadlines falling due in an assessment period (assessment.scoring).
+        Index("ix_deadline_agency_id_due_on", "agency_id", "due_on"),
     )
 
     @property

@@ -82,6 +82,8 @@ class EnforcementCase(ActorMixin, Base):
         Index("ix_enforcement_case_agency_id_entered_at_id", "agency_id", "entered_at", "id"),
         Index("ix_enforcement_case_jurisdiction_id_entered_at_id", "jurisdiction_id", "entered_at", "id"),
         Index("ix_enforcement_case_decided_on", "decided_on"),
+        # An agency's cases decided in an assessment period (assessment.scoring).
+        Index("ix_enforcement_case_agency_id_decided_on", "agency_id", "decided_on"),
         Index("ix_enforcement_case_amount", "amount"),
         CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
         CheckConstraint("entry_working_days_late >= 0", name="late_not_negative"),
