@@ -166,6 +166,8 @@ def run_import_layer(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     logger.info("layer %s imported with %d features", args.code, count)
     return 0
+
+
 async def load_calendar(settings: Settings, years: list[int] | None) -> int:
     """Copy years of the working calendar from chinese-calendar (see deadlines.schedule)."""
     from agencies.models import Role
@@ -218,20 +220,13 @@ async def backfill_geography(settings: Settings, batch: int, everything: bool) -
 
 
 async def compact_tile_data(settings: Settings) -> None:
-    from geo.tiles import compact_referral_grid, compact_tile_changes
+    from geo.tiles import compact_tile_data as compact
 
-    # One statement over every row of the grid: longer than a request may take.
-    engine = make_engine(settings.db.model_copy(update={"command_timeout_seconds": 3600.0,
-                                                        "statement_timeout_ms": 3_600_000}))
-    try:
-        async with make_session_factory(engine)() as session:
-            changes = await compact_tile_changes(session)
-            before, after = await compact_referral_grid(session)
-            await unit_of_work.commit(session)
-    finally:
-        await engine.dispose()
+    done = await compact(settings.db)
     logger.info("compact-tile-data: %d change log rows removed (cached tiles redraw once); referral grid folded "
-                "from %d rows to %d", changes, before, after)
+                "from %d rows to %d", done.change_rows_removed, done.grid_rows_before, done.grid_rows_after)
+
+
 async def load_rubric(settings: Settings, path: Path | None, only_if_none: bool = False) -> int:
     """Load the assessment rubric file as a version (assessment.service.load_rubric_file)."""
     from agencies.models import Role

@@ -182,6 +182,8 @@ class PortalSettings(BaseSettings):
     dist_dir: Path = Path(__file__).resolve().parent.parent / "portal" / "dist"
     # A raster XYZ tile URL template drawn under the platform's layers; none by default (no outside requests).
     basemap_url: str | None = None
+
+
 class EvidenceSettings(BaseSettings):
     """What the platform reads from a photo after it is stored (evidence.metadata)."""
 

@@ -53,6 +53,8 @@ from sqlalchemy.types import UserDefinedType
 from agencies.models import Jurisdiction
 from agencies.principal import Principal
 from agencies.scoping import visible_to
+from core import unit_of_work
+from core.db import make_engine, make_session_factory
 from core.errors import NotFound, ValidationFailed
 from evidence.models import Evidence
 from geo.geometry import SQUARE_METERS_PER_MU
@@ -501,6 +503,28 @@ async def compact_referral_grid(session: AsyncSession) -> tuple[int, int]:
     await session.execute(insert(grid).from_select(
         ["level", "cell_x", "cell_y", "agency_id", "jurisdiction_id", "referrals", "sum_x", "sum_y"], folded))
     return before, await session.scalar(select(func.count()).select_from(grid))
+
+
+@dataclass(frozen=True)
+class Compaction:
+    change_rows_removed: int
+    grid_rows_before: int
+    grid_rows_after: int
+
+
+async def compact_tile_data(db) -> Compaction:
+    """Both compactions in one transaction on an engine of their own, for the operator command and
+    the worker's nightly task: one statement over every row of the grid takes longer than a request
+    may (`db`: the app's DatabaseSettings, whose timeouts are lifted here)."""
+    engine = make_engine(db.model_copy(update={"command_timeout_seconds": 3600.0, "statement_timeout_ms": 3_600_000}))
+    try:
+        async with make_session_factory(engine)() as session:
+            changes = await compact_tile_changes(session)
+            before, after = await compact_referral_grid(session)
+            await unit_of_work.commit(session)
+    finally:
+        await engine.dispose()
+    return Compaction(changes, before, after)
 
 
 async def tilejson(session: AsyncSession, *, principal: Principal, layer_name: str, base_url: str) -> dict:

@@ -48,6 +48,9 @@ class WorkerSettings(BaseSettings):
     clue_models_cron: str = "0 18 * * *"
     # Photos read for their EXIF and preview (evidence.metadata): the pending rows are the queue.
     evidence_metadata_cron: str = "* * * * * */10"
+    # The tile change log and the referral grid folded (geo.tiles.compact_tile_data), nightly at 03:00
+    # Beijing: both only grow between compactions.
+    compact_tiles_cron: str = "0 19 * * *"
     # Jobs run at once by one worker: a slow webhook endpoint does not hold up the reminders.
     concurrency: int = 2
     # A job whose worker sent no heartbeat for this long is taken for dead and retried.
@@ -114,6 +117,15 @@ def make_app(db: DatabaseSettings, settings: WorkerSettings) -> procrastinate.Ap
         if report.done or report.failed:
             logger.info("worker: read the metadata of %d evidence files (%d failed)",
                         len(report.done) + len(report.failed), len(report.failed))
+
+    @app.periodic(cron=settings.compact_tiles_cron, periodic_id="compact_tiles")
+    @app.task(name="compact_tile_data")
+    async def compact_tiles(timestamp: int) -> None:
+        from geo.tiles import compact_tile_data  # imported when due, like the clue models: a quick start
+
+        done = await compact_tile_data(db)
+        logger.info("worker: tile change log compacted (%d rows); referral grid %d → %d rows",
+                    done.change_rows_removed, done.grid_rows_before, done.grid_rows_after)
 
     @app.periodic(cron=settings.stalled_jobs_cron, periodic_id="stalled")
     @app.task(name="retry_stalled_jobs", pass_context=True)

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import ROOT, graphql
+from tests.geo.test_tiles import point, submit
 from tests.notifications.receiver import running_receiver
 from tests.notifications.steps import messages, recommendation_served_on
 from tests.recommendations.steps import ok
@@ -163,3 +164,20 @@ async def test_a_worker_killed_mid_job_leaves_nothing_half_sent(client, world, r
 
 async def _none(count) -> bool:
     return await count == 0
+
+
+async def test_the_worker_compacts_the_tile_data_nightly(client, world, resources, settings):
+    from worker.jobs import WorkerSettings, make_app
+
+    await submit(client, world, "liaison-a", "compacted", point(113.33, 34.52))
+    async with resources.engine.connect() as connection:
+        logged = await connection.scalar(text("SELECT count(*) FROM tile_change WHERE bbox IS NOT NULL"))
+    assert logged > 0
+    app = make_app(settings.db, WorkerSettings())
+    task = app.tasks["compact_tile_data"]
+    assert "compact_tiles" in {periodic.periodic_id for periodic in app.periodic_registry.periodic_tasks.values()}
+    await task.func(timestamp=0)
+    async with resources.engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM tile_change WHERE bbox IS NOT NULL")) == 0
+        # what replaced them: one "changed anywhere" row per source, so cached tiles redraw once
+        assert await connection.scalar(text("SELECT count(*) FROM tile_change WHERE bbox IS NULL")) > 0
