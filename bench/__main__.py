@@ -441,14 +441,17 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_benchmark(args, run, render, *, prefix: str) -> Results | None:
+    """One benchmark from start to end, for `bench run`, `bench.tiles` and `bench.evidence`: a fresh
+    PostGIS and SeaweedFS in a work directory, `run(args, stack, servers, work_dir, results)` with
+    every server it starts stopped afterwards, and `render`'s section printed and appended to
+    bench/RESULTS.md. None when interrupted."""
     started = datetime.now(timezone.utc)
     # Ctrl-C and SIGTERM raise at once wherever the main thread is, also inside a blocking wrk run
     # (asyncio's own SIGINT handling would wait for the next await), and leave through every finally.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
-    work_dir = Path(tempfile.mkdtemp(prefix="pil-bench-"))
+    work_dir = Path(tempfile.mkdtemp(prefix=prefix))
     os.chmod(work_dir, 0o755)  # the postgres OS user must reach its data directory inside
     log(f"work directory {work_dir}; starting PostGIS and SeaweedFS")
     results = Results()
@@ -468,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.stop()
     except KeyboardInterrupt:
         log("interrupted; everything stopped")
-        return 130
+        return None
     finally:
         if args.keep:
             log(f"kept {work_dir}")
@@ -479,7 +482,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         report.append_results(section)
         log(f"appended to {report.RESULTS}")
-    return 0
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    return 130 if run_benchmark(parse_args(argv), run, render, prefix="pil-bench-") is None else 0
 
 
 if __name__ == "__main__":

@@ -22,19 +22,16 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from bench import report, world
-from bench.__main__ import Results, _interrupt, _server_version, app_env, log, manage, start_stack
+from bench.__main__ import Results, _server_version, app_env, log, manage, run_benchmark
 from bench.servers import Server, Servers
 
 MiB = 1024 * 1024
@@ -308,37 +305,9 @@ def render(args, results: Results, versions: dict[str, str], started: datetime) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = datetime.now(timezone.utc)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
-    work_dir = Path(tempfile.mkdtemp(prefix="pil-bench-evidence-"))
-    os.chmod(work_dir, 0o755)  # the postgres OS user must reach its data directory inside
-    results = Results()
-    try:
-        stack = start_stack(work_dir)
-        try:
-            servers = Servers(work_dir)
-            try:
-                versions = asyncio.run(run(args, stack, servers, work_dir, results))
-            except Exception:
-                for server in servers.running:
-                    print(f"--- last lines of the {server.name} log ---\n{server.log_tail()}", file=sys.stderr)
-                raise
-            finally:
-                servers.stop_all()
-        finally:
-            stack.stop()
-    except KeyboardInterrupt:
-        log("interrupted; everything stopped")
+    results = run_benchmark(parse_args(argv), run, render, prefix="pil-bench-evidence-")
+    if results is None:
         return 130
-    finally:
-        if not args.keep:
-            shutil.rmtree(work_dir, ignore_errors=True)
-    section = render(args, results, versions, started)
-    print("\n" + "\n".join(section))
-    if not args.no_write:
-        report.append_results(section)
     print(json.dumps({"targets": results.targets}, ensure_ascii=False))
     return 0
 

@@ -25,13 +25,11 @@ import math
 import os
 import random
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -39,7 +37,7 @@ import httpx
 import mapbox_vector_tile
 
 from bench import load, report, world
-from bench.__main__ import Results, app_env, log, manage, start_stack
+from bench.__main__ import Results, app_env, log, manage, run_benchmark
 from bench.servers import ROOT, Server, Servers
 from bench.sql import clone_statement, table_columns
 from devstack import free_port
@@ -349,47 +347,8 @@ def render(args, results: Results, versions: dict[str, str], started: datetime) 
             *([""] + [f"- {note}" for note in results.notes] if results.notes else [])]
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = datetime.now(timezone.utc)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
-    work_dir = Path(tempfile.mkdtemp(prefix="pil-bench-tiles-"))
-    os.chmod(work_dir, 0o755)  # the postgres OS user must reach its data directory inside
-    log(f"work directory {work_dir}; starting PostGIS and SeaweedFS")
-    results = Results()
-    try:
-        stack = start_stack(work_dir)
-        try:
-            servers = Servers(work_dir)
-            try:
-                versions = asyncio.run(run(args, stack, servers, work_dir, results))
-            except Exception:
-                for server in servers.running:
-                    print(f"--- last lines of the {server.name} log ---\n{server.log_tail()}", file=sys.stderr)
-                raise
-            finally:
-                servers.stop_all()
-        finally:
-            stack.stop()
-    except KeyboardInterrupt:
-        log("interrupted; everything stopped")
-        return 130
-    finally:
-        if args.keep:
-            log(f"kept {work_dir}")
-        else:
-            shutil.rmtree(work_dir, ignore_errors=True)
-    section = render(args, results, versions, started)
-    print("\n" + "\n".join(section))
-    if not args.no_write:
-        report.append_results(section)
-        log(f"appended to {report.RESULTS}")
-    return 0
+    return 130 if run_benchmark(parse_args(argv), run, render, prefix="pil-bench-tiles-") is None else 0
 
 
 if __name__ == "__main__":
