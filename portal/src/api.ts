@@ -90,3 +90,15 @@ export async function fetchBlob(path: string): Promise<Blob> {
   }
   return response.blob();
 }
+
+/** Download an authorised file (the bearer token cannot ride on a plain link) and save it as `filename`. */
+export async function saveAs(path: string, filename: string): Promise<void> {
+  const url = URL.createObjectURL(await fetchBlob(path));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,4 +1,4 @@
-import { fetchBlob, gql } from "./api";
+import { gql, saveAs } from "./api";
 import { errorBox, field, h, today } from "./dom";
 import { tr } from "./i18n";
 import type { Screen } from "./main";
@@ -31,15 +31,6 @@ const INDICATOR: Record<string, [string, string]> = {
 function indicatorName(code: string): string {
   const pair = INDICATOR[code];
   return pair ? tr(pair[0], pair[1]) : code;
-}
-
-async function saveAs(path: string, filename: string): Promise<void> {
-  const url = URL.createObjectURL(await fetchBlob(path));
-  const link = h("a", { href: url, download: filename });
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function recordsTable(records: any[]): HTMLElement {

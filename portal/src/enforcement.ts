@@ -1,4 +1,4 @@
-import { fetchBlob, gql, gqlUpload } from "./api";
+import { gql, gqlUpload, saveAs } from "./api";
 import { errorBox, field, h } from "./dom";
 import { domainName, tr } from "./i18n";
 import { progressBar } from "./liaison";
@@ -9,15 +9,6 @@ const KIND: Record<string, [string, string]> = {
   COMPULSORY_EXECUTION: ["行政强制执行", "Compulsory execution"], INSPECTION: ["行政检查", "Inspection"],
   LICENCE_REVOCATION: ["吊销许可", "Licence revocation"], ORDER_TO_RECTIFY: ["责令改正", "Order to rectify"], OTHER: ["其他", "Other"],
 };
-
-async function saveAs(path: string, filename: string): Promise<void> {
-  const url = URL.createObjectURL(await fetchBlob(path));
-  const link = h("a", { href: url, download: filename });
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function importForm(screen: Screen): HTMLElement {
   const file = h("input", { type: "file", id: "import-file", required: true, accept: ".csv,.xlsx" });

@@ -1,4 +1,4 @@
-import { ApiError, fetchBlob, gql } from "./api";
+import { ApiError, fetchBlob, gql, saveAs } from "./api";
 import { errorBox, field, formatDateTime, h } from "./dom";
 import { domainName, label, tr } from "./i18n";
 import { createMap, showGeometry } from "./map";
@@ -13,7 +13,8 @@ const REFERRAL = `query($id: ID!) { referral(id: $id) {
   parties { kind name role idNumber uscc }
   overlaps { layer { name } featureName areaMu shareOfReferral }
   acknowledgementDeadline { id dueOn workingDaysLeft isOverdue metOn explanation { text } }
-  evidence { id filename mediaType sizeBytes kind sha256 uploadedAt integrityStatus downloadPath }
+  evidence { id filename mediaType sizeBytes kind sha256 uploadedAt integrityStatus downloadPath previewPath
+    metadataStatus positionSource capturedAt capturedAtSource distanceFromReferralMeters farFromReferral }
   case { id number status kind }
   history { action toStatus actorName reason changedAt } } }`;
 
@@ -35,40 +36,44 @@ function bytes(size: number): string {
   return size > 1024 * 1024 ? `${(size / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(size / 1024)} KB`;
 }
 
-async function download(path: string, filename: string): Promise<void> {
-  const url = URL.createObjectURL(await fetchBlob(path));
-  const link = h("a", { href: url, download: filename });
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+/** Where and when a photo says it was taken, and how far that is from the referral. */
+function captureLine(item: any): HTMLElement {
+  const where = item.positionSource === "NONE" || !item.positionSource
+    ? tr("无位置信息", "no position")
+    : tr(`位置来自 ${item.positionSource}`, `position from ${item.positionSource}`);
+  const distance = item.distanceFromReferralMeters == null ? ""
+    : ` · ${tr("距线索", "from the referral")} ${(item.distanceFromReferralMeters / 1000).toFixed(1)} km`;
+  const when = item.capturedAt ? ` · ${tr("拍摄于", "taken")} ${formatDateTime(item.capturedAt)}` : "";
+  return h("div", { class: item.farFromReferral ? "warning" : "muted" },
+    item.farFromReferral ? tr("⚠ 距离过远：", "⚠ far away: ") : "", where, distance, when);
 }
 
 function evidenceGallery(screen: Screen, referral: any): HTMLElement {
   const gallery = h("ul", { class: "gallery", id: "evidence-gallery" });
   for (const item of referral.evidence) {
     const preview = h("div", { class: "preview" });
-    const showPreview = async () => {
-      // Each read of an original is a download in the custody log, so previews load on request.
-      try {
-        const img = h("img", { alt: item.filename, src: URL.createObjectURL(await fetchBlob(item.downloadPath)) });
-        preview.replaceChildren(img);
-      } catch (error) { preview.replaceChildren(errorBox(error)); }
-    };
+    if (item.previewPath) {
+      // The preview is a copy without metadata; reading it is not a download of the original.
+      fetchBlob(item.previewPath)
+        .then((blob) => preview.replaceChildren(h("img", { alt: item.filename, src: URL.createObjectURL(blob) })))
+        .catch((error) => preview.replaceChildren(errorBox(error)));
+    } else if (item.kind === "PHOTO" && item.metadataStatus === "PENDING") {
+      preview.replaceChildren(h("span", { class: "muted" }, tr("预览生成中…", "Preview being made…")));
+    }
     gallery.appendChild(h("li", { class: "card" },
       preview,
       h("div", {}, h("strong", {}, item.filename)),
       h("div", { class: "muted" }, `${label(item.kind)} · ${bytes(item.sizeBytes)} · ${formatDateTime(item.uploadedAt)}`),
       h("div", { class: "muted", title: item.sha256 }, `SHA-256 ${item.sha256.slice(0, 16)}…`),
       h("div", {}, tr("完整性：", "Integrity: "), item.integrityStatus ? label(item.integrityStatus) : tr("未核验", "not yet checked")),
+      item.kind === "PHOTO" ? captureLine(item) : null,
       h("div", { class: "actions" },
-        item.kind === "PHOTO" ? h("button", { type: "button", onclick: showPreview }, tr("预览", "Preview")) : null,
-        h("button", { type: "button", onclick: () => download(item.downloadPath, item.filename).catch((e) => preview.replaceChildren(errorBox(e))) },
+        h("button", { type: "button", onclick: () => saveAs(item.downloadPath, item.filename).catch((e) => preview.replaceChildren(errorBox(e))) },
           tr("下载原件", "Download original")))));
   }
   const section = h("section", {}, h("h2", {}, tr("证据", "Evidence"), ` (${referral.evidence.length})`),
     referral.evidence.length ? gallery : h("p", {}, tr("没有证据文件。", "No evidence files.")),
-    h("p", {}, h("button", { type: "button", class: "link", onclick: () => download(`/referrals/${referral.id}/evidence-bundle.zip`, `${referral.number ?? referral.id}.zip`)
+    h("p", {}, h("button", { type: "button", class: "link", onclick: () => saveAs(`/referrals/${referral.id}/evidence-bundle.zip`, `${referral.number ?? referral.id}.zip`)
       .catch((e) => section.appendChild(errorBox(e))) }, tr("下载签名证据包（ZIP）", "Download the signed evidence bundle (ZIP)"))));
   if (["SUBMITTED", "REGISTERED", "RETURNED", "CASE_FILED"].includes(referral.status) && screen.viewer.role !== "ASSESSOR") {
     const files = h("input", { type: "file", multiple: true, id: "attach-files" });
