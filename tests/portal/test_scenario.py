@@ -1,7 +1,7 @@
 """The portal's main path in a real browser, as its users take it: a liaison draws a polygon on the
 map, attaches a photo and submits; a prosecutor finds the clue on the map, registers it, files a
-case and issues a recommendation (and records its service); the liaison replies. A liaison's map
-and list never show another agency's referral."""
+case and issues a recommendation (and records its service); the liaison replies; the assessor sees
+the agency's score change. A liaison's map and list never show another agency's referral."""
 
 from __future__ import annotations
 
@@ -50,7 +50,17 @@ async def submit_referral(page: Page, title: str) -> str:
     return (await link.get_attribute("href")).rsplit("/", 1)[1]
 
 
+async def agency_score(page: Page, url: str, agency: str) -> str:
+    """The agency's total on the assessment screen (this quarter)."""
+    await page.goto(url + "/#/assessment")
+    row = page.locator("#score-table tbody tr", has_text=agency)
+    await expect(row).to_be_visible()
+    return await row.locator("td.num").nth(1).inner_text()
+
+
 async def test_a_referral_from_the_map_to_a_reply_to_the_recommendation(portal):
+    assessor = await portal.signed_in("assessor-1")
+    score_before = await agency_score(assessor, portal.url, "机关A")
     liaison = await portal.signed_in("liaison-a")
     referral_id = await submit_referral(liaison, "河滩非法采砂")
 
@@ -97,6 +107,12 @@ async def test_a_referral_from_the_map_to_a_reply_to_the_recommendation(portal):
     # The liaison's header tells of the recommendation it received.
     await liaison.reload()
     await expect(liaison.locator("#unread-count")).not_to_have_text("0")
+
+    # The referral became a case this quarter: agency A's clue-referral indicator, and its total, move.
+    assert await agency_score(assessor, portal.url, "机关A") != score_before
+    clue_referral = assessor.locator("#score-table tbody tr", has_text="机关A").locator("details", has_text="线索移送立案")
+    await clue_referral.locator("summary").click()
+    await expect(clue_referral.locator("tbody tr")).not_to_have_count(0)
 
 
 async def test_a_liaisons_map_and_list_never_show_another_agencys_referral(portal):
