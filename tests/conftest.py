@@ -162,6 +162,17 @@ async def world(app) -> World:
     return built
 
 
+@pytest.fixture
+async def rubric(resources, world) -> int:
+    """The default assessment rubric loaded, as `prepare` loads it; its version."""
+    from assessment.service import load_rubric_file
+
+    async with resources.session_factory() as session:
+        row, _ = await load_rubric_file(session, principal=ADMIN)
+        await unit_of_work.commit(session)
+    return row.version
+
+
 @pytest.fixture(autouse=True)
 async def _reset_to_world(request) -> AsyncIterator[None]:
     yield

@@ -53,12 +53,13 @@ async def submit_referral(page: Page, title: str) -> str:
 async def agency_score(page: Page, url: str, agency: str) -> str:
     """The agency's total on the assessment screen (this quarter)."""
     await page.goto(url + "/#/assessment")
+    await page.reload()  # drawn afresh even when the page was already there (the same hash is no navigation)
     row = page.locator("#score-table tbody tr", has_text=agency)
     await expect(row).to_be_visible()
     return await row.locator("td.num").nth(1).inner_text()
 
 
-async def test_a_referral_from_the_map_to_a_reply_to_the_recommendation(portal):
+async def test_a_referral_from_the_map_to_a_reply_to_the_recommendation(portal, rubric):
     assessor = await portal.signed_in("assessor-1")
     score_before = await agency_score(assessor, portal.url, "机关A")
     liaison = await portal.signed_in("liaison-a")
